@@ -1,0 +1,260 @@
+"""The compiled form of a policy: precomputed answers, looked up per request.
+
+Nothing here validates configuration (``policy.py`` does that once) and
+nothing here raises for a request: a malformed or hostile request header is
+just not allowed.  Every header value that is sent was either computed at
+construction or is a request value that was checked first (an origin that
+matched the policy, a method or header names that passed the token check).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from cors_wsgi._origins import OriginMatcher
+
+__all__ = [
+    "PREFLIGHT_FAILURE_STATUS",
+    "PREFLIGHT_SUCCESS_STATUS",
+    "Engine",
+    "Header",
+]
+
+Header = tuple[str, str]
+
+logger = logging.getLogger("cors_wsgi")
+
+#: Status of an accepted preflight: no body, so no content headers either.
+PREFLIGHT_SUCCESS_STATUS = "204 No Content"
+#: Status of a refused preflight (origin, method or a header not allowed).
+PREFLIGHT_FAILURE_STATUS = "403 Forbidden"
+
+#: CORS-safelisted methods never need listing (https://fetch.spec.whatwg.org/#cors-safelisted-method).
+SAFELISTED_METHODS = ("GET", "HEAD", "POST")
+
+#: Most request header names one preflight may ask for; more is refused
+#: (browsers send one name per non-safelisted header the script set).
+MAX_REQUESTED_HEADERS = 64
+#: Longest ``Access-Control-Request-Headers`` value that is parsed at all.
+MAX_REQUEST_HEADERS_LENGTH = 16 * 1024
+
+#: RFC 9110 tchar, for the header names and methods that are echoed.
+TOKEN_CHARS = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+_PREFLIGHT_VARY = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
+_PNA_VARY = _PREFLIGHT_VARY + ", Access-Control-Request-Private-Network"
+
+_REASONS = {
+    "origin": b"CORS preflight refused: origin not allowed\n",
+    "method": b"CORS preflight refused: method not allowed\n",
+    "headers": b"CORS preflight refused: request header not allowed\n",
+}
+_FAILURE_HEADERS_BASE: tuple[Header, ...] = (("Content-Type", "text/plain; charset=utf-8"),)
+
+
+def is_token(value: str) -> bool:
+    """True when ``value`` is a non-empty RFC 9110 token."""
+    return bool(value) and TOKEN_CHARS.issuperset(value)
+
+
+def _join(items: Iterable[str]) -> str:
+    return ", ".join(items)
+
+
+class Engine:
+    """Precomputed answers for one policy.  Built by ``CORSPolicy`` only."""
+
+    __slots__ = (
+        "_acah",
+        "_acam",
+        "_any_header",
+        "_any_method",
+        "_authorization_listed",
+        "_credentials",
+        "_debug_lists",
+        "_header_names",
+        "_matched_tail",
+        "_origin_matches",
+        "_preflight_tail",
+        "_private_network",
+        "_star",
+        "_vary",
+        "allow_all",
+        "vary_origin",
+    )
+
+    def __init__(
+        self,
+        *,
+        allow_all: bool,
+        matcher: OriginMatcher,
+        methods: tuple[str, ...],
+        headers: tuple[str, ...],
+        expose: tuple[str, ...],
+        credentials: bool,
+        max_age: int | None,
+        private_network: bool,
+    ) -> None:
+        self.allow_all = allow_all
+        #: Responses vary by ``Origin`` unless every origin gets ``*``.
+        self.vary_origin = not allow_all
+        self._origin_matches = matcher.matches
+        self._credentials = credentials
+        self._private_network = private_network
+
+        # Actual responses: what follows Access-Control-Allow-Origin.
+        tail: list[Header] = []
+        if credentials:
+            tail.append(("Access-Control-Allow-Credentials", "true"))
+        if expose:
+            tail.append(("Access-Control-Expose-Headers", _join(expose)))
+        self._matched_tail = tuple(tail)
+        self._star = (("Access-Control-Allow-Origin", "*"), *tail)
+
+        # Methods: one dict lookup gives both "allowed?" and the header value.
+        # The configured list is sent whole, so one cached preflight covers
+        # every allowed method; a safelisted method not listed is appended.
+        self._any_method = "*" in methods
+        listed = _join(methods)
+        self._acam: dict[str, str] = {m: listed for m in methods}
+        for m in SAFELISTED_METHODS:
+            self._acam.setdefault(m, f"{listed}, {m}" if listed else m)
+
+        # Request headers: lower-case names, compared case-insensitively.
+        self._any_header = "*" in headers
+        self._header_names = frozenset(h for h in headers if h != "*")
+        self._authorization_listed = "authorization" in self._header_names
+        if self._any_header:
+            self._acah: str | None = "*, authorization" if self._authorization_listed else "*"
+        else:
+            self._acah = _join(headers) or None
+
+        preflight_tail: list[Header] = []
+        if credentials:
+            preflight_tail.append(("Access-Control-Allow-Credentials", "true"))
+        if max_age is not None:
+            preflight_tail.append(("Access-Control-Max-Age", str(max_age)))
+        self._preflight_tail = tuple(preflight_tail)
+        self._vary = ("Vary", _PNA_VARY if private_network else _PREFLIGHT_VARY)
+
+        debug: list[Header] = [("Access-Control-Allow-Methods", listed or _join(SAFELISTED_METHODS))]
+        if headers:
+            debug.append(("Access-Control-Allow-Headers", _join(headers)))
+        self._debug_lists = tuple(debug)
+
+    # -- actual requests ---------------------------------------------------
+
+    def response_headers(self, origin: str | None) -> tuple[Header, ...]:
+        """CORS headers for an actual (non-preflight) response."""
+        if self.allow_all:
+            return self._star
+        if origin is not None and self._origin_matches(origin):
+            return (("Access-Control-Allow-Origin", origin), *self._matched_tail)
+        return ()
+
+    def allows_origin(self, origin: str) -> bool:
+        return self.allow_all or self._origin_matches(origin)
+
+    # -- preflight requests ------------------------------------------------
+
+    def preflight(
+        self, environ: dict[str, object], origin: str, debug: bool
+    ) -> tuple[str, list[Header], bytes]:
+        """Answer a preflight request (https://fetch.spec.whatwg.org/#cors-preflight-fetch).
+
+        Returns ``(status, headers, body)``; ``headers`` is a fresh list.
+        """
+        if self.allow_all:
+            acao = "*"
+        elif self._origin_matches(origin):
+            acao = origin
+        else:
+            return self._refuse("origin", origin, debug)
+
+        method = environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD")
+        method = method if isinstance(method, str) else ""
+        if self._any_method:
+            if not self._credentials:
+                acam = "*"
+            elif is_token(method) and method.upper() not in ("CONNECT", "TRACE", "TRACK"):
+                acam = method
+            else:
+                return self._refuse("method", origin, debug, acao, method)
+        else:
+            found = self._acam.get(method)
+            if found is None:
+                return self._refuse("method", origin, debug, acao, method)
+            acam = found
+
+        acah = self._acah
+        requested = environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS")
+        if isinstance(requested, str) and requested:
+            names = self._requested_names(requested)
+            if names is None:
+                return self._refuse("headers", origin, debug, acao, requested)
+            if self._any_header and self._credentials:
+                acah = ",".join(names) or None
+            elif self._any_header:
+                if "authorization" in names and not self._authorization_listed:
+                    return self._refuse("headers", origin, debug, acao, requested)
+            else:
+                allowed = self._header_names
+                for name in names:
+                    if name not in allowed:
+                        return self._refuse("headers", origin, debug, acao, requested)
+
+        headers: list[Header] = [("Access-Control-Allow-Origin", acao)]
+        headers.extend(self._preflight_tail)
+        headers.append(("Access-Control-Allow-Methods", acam))
+        if acah is not None:
+            headers.append(("Access-Control-Allow-Headers", acah))
+        if (
+            self._private_network
+            and environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK") == "true"
+        ):
+            headers.append(("Access-Control-Allow-Private-Network", "true"))
+        headers.append(self._vary)
+        return PREFLIGHT_SUCCESS_STATUS, headers, b""
+
+    def _requested_names(self, value: str) -> list[str] | None:
+        """Parse ``Access-Control-Request-Headers`` leniently (any case,
+        spaces, empty items, several lines joined by ``,``) with bounded work.
+
+        Returns lower-case names, or ``None`` when the value is too long, names
+        too many headers, or (when names will be echoed) holds a non-token.
+        """
+        if len(value) > MAX_REQUEST_HEADERS_LENGTH:
+            return None
+        names = value.replace(",", " ").lower().split(None, MAX_REQUESTED_HEADERS)
+        if len(names) > MAX_REQUESTED_HEADERS:
+            return None
+        if self._any_header:
+            token = TOKEN_CHARS.issuperset
+            for name in names:
+                if not token(name):
+                    return None
+        return names
+
+    def _refuse(
+        self, reason: str, origin: str, debug: bool, acao: str | None = None,
+        detail: str = "",
+    ) -> tuple[str, list[Header], bytes]:
+        if debug:
+            # %r escapes control characters: request values never reach a
+            # log line raw (flask-cors CVE-2024-1681).
+            logger.warning(
+                "CORS preflight refused (%s not allowed): origin=%r value=%r",
+                reason, origin[:200], detail[:200],
+            )
+            if acao is not None:
+                # Debug mode: let the browser console name the real cause.
+                headers: list[Header] = [("Access-Control-Allow-Origin", acao)]
+                if self._credentials:
+                    headers.append(("Access-Control-Allow-Credentials", "true"))
+                headers.extend(self._debug_lists)
+                headers.append(self._vary)
+                return PREFLIGHT_SUCCESS_STATUS, headers, b""
+        body = _REASONS[reason]
+        headers = [*_FAILURE_HEADERS_BASE, ("Content-Length", str(len(body))), self._vary]
+        return PREFLIGHT_FAILURE_STATUS, headers, body

@@ -1,0 +1,111 @@
+"""One strict key -> converter table for configuration given as strings.
+
+Shared by the PasteDeploy filter (``paste.py``) and every other adapter, so
+an ini file and Python code build the very same ``CORSPolicy(...)`` call.
+Strings are converted strictly; a value that is already a Python value
+(``True``, ``600``, a list) is passed to the constructor as it is, to be
+validated there.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Mapping
+
+from cors_wsgi.errors import Problem
+
+__all__ = ["MIDDLEWARE_CONVERTERS", "POLICY_CONVERTERS", "convert"]
+
+_SEPARATORS = re.compile(r"[\s,]+")
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_BOOLEANS = {
+    "true": True, "yes": True, "on": True, "1": True,
+    "false": False, "no": False, "off": False, "0": False,
+}
+
+
+def to_list(value: str) -> tuple[str, ...]:
+    """``"GET, POST\\n PUT"`` -> ``("GET", "POST", "PUT")``: commas, spaces, newlines."""
+    return tuple(item for item in _SEPARATORS.split(value) if item)
+
+
+def to_bool(value: str) -> bool:
+    """Only true/false, yes/no, on/off, 1/0 (any case)."""
+    try:
+        return _BOOLEANS[value.strip().lower()]
+    except KeyError:
+        raise ValueError("expected true/false, yes/no, on/off or 1/0") from None
+
+
+def to_optional_int(value: str) -> int | None:
+    """Whole number of seconds, e.g. ``"600"``; empty or ``none`` for None."""
+    text = value.strip()
+    if text == "" or text.lower() == "none":
+        return None
+    if not _INTEGER.fullmatch(text):
+        raise ValueError("expected a whole number of seconds, e.g. 600")
+    return int(text)
+
+
+def to_optional_str(value: str) -> str | None:
+    text = value.strip()
+    return text or None
+
+
+POLICY_CONVERTERS: Mapping[str, Callable[[str], object]] = {
+    "allow_origins": to_list,
+    "allow_origin_regex": to_optional_str,
+    "allow_methods": to_list,
+    "allow_headers": to_list,
+    "expose_headers": to_list,
+    "allow_credentials": to_bool,
+    "max_age": to_optional_int,
+    "allow_private_network": to_bool,
+    "dangerously_tolerate_insecure_origins": to_bool,
+    "dangerously_tolerate_subdomains_of_public_suffixes": to_bool,
+}
+
+MIDDLEWARE_CONVERTERS: Mapping[str, Callable[[str], object]] = {
+    "debug": to_bool,
+    "paths": to_list,
+}
+
+
+def convert(
+    settings: Mapping[str, object],
+    problems: list[Problem],
+    *,
+    key_name: Callable[[str], str] = str,
+) -> tuple[dict[str, object], dict[str, object]]:
+    """Split ``settings`` into ``(policy_kwargs, middleware_kwargs)``.
+
+    :param key_name: how a key is spelled to the user (``"CORS_MAX_AGE"``),
+        given the argument name (``"max_age"``).
+    Unknown keys and unconvertible values are appended to ``problems``.
+    """
+    policy: dict[str, object] = {}
+    middleware: dict[str, object] = {}
+    known = [*POLICY_CONVERTERS, *MIDDLEWARE_CONVERTERS]
+    for key, value in settings.items():
+        if key in POLICY_CONVERTERS:
+            target, converter = policy, POLICY_CONVERTERS[key]
+        elif key in MIDDLEWARE_CONVERTERS:
+            target, converter = middleware, MIDDLEWARE_CONVERTERS[key]
+        else:
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f" did you mean {key_name(close[0])!r}?" if close else ""
+            problems.append(Problem(
+                "unknown-key", key_name(key), value,
+                f"not a cors_wsgi setting;{hint} Known: "
+                f"{', '.join(key_name(k) for k in known)}.",
+            ))
+            continue
+        if isinstance(value, str):
+            try:
+                target[key] = converter(value)
+            except ValueError as error:
+                problems.append(Problem("invalid-value", key_name(key), value, f"{error}."))
+        else:
+            target[key] = value
+    return policy, middleware

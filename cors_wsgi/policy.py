@@ -1,0 +1,416 @@
+"""``CORSPolicy``: one immutable, validated description of what to allow.
+
+Build it once; everything is checked and every constant header value is
+computed in the constructor, which raises :class:`~cors_wsgi.CORSConfigError`
+listing **every** problem found::
+
+    from cors_wsgi import CORSPolicy
+
+    policy = CORSPolicy(
+        allow_origins=["https://app.example.com", "https://*.example.com"],
+        allow_methods=["GET", "POST", "PUT"],
+        allow_headers=["Content-Type", "Authorization"],
+        expose_headers=["X-Request-Id"],
+        allow_credentials=True,
+        max_age=600,  # seconds
+    )
+
+Rules come from the WHATWG Fetch standard, "CORS protocol"
+(https://fetch.spec.whatwg.org/#http-cors-protocol).
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Iterable
+from typing import Any, NoReturn
+
+from cors_wsgi._engine import Engine, is_token
+from cors_wsgi._origins import compile_origins
+from cors_wsgi.errors import CORSConfigError, Problem
+
+__all__ = ["CORSPolicy"]
+
+#: Methods browsers never let a script use (https://fetch.spec.whatwg.org/#forbidden-method).
+FORBIDDEN_METHODS = frozenset({"CONNECT", "TRACE", "TRACK"})
+#: Methods browsers upper-case (https://fetch.spec.whatwg.org/#concept-method-normalize).
+NORMALIZED_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"})
+#: Request headers a script can never set (https://fetch.spec.whatwg.org/#forbidden-request-header),
+#: lower-case; names starting with ``proxy-`` or ``sec-`` are forbidden too.
+FORBIDDEN_REQUEST_HEADERS = frozenset({
+    "accept-charset", "accept-encoding", "access-control-request-headers",
+    "access-control-request-method", "connection", "content-length", "cookie",
+    "cookie2", "date", "dnt", "expect", "feature-policy", "host", "keep-alive",
+    "origin", "permissions-policy", "referer", "set-cookie", "te", "trailer",
+    "transfer-encoding", "upgrade", "via",
+})
+#: Response headers a script can never read (https://fetch.spec.whatwg.org/#forbidden-response-header-name).
+FORBIDDEN_RESPONSE_HEADERS = frozenset({"set-cookie", "set-cookie2"})
+#: Browsers cap ``Access-Control-Max-Age`` (Chromium at 7200, Firefox at 86400).
+MAX_MAX_AGE = 86400
+
+_FIELDS = (
+    "allow_origins",
+    "allow_origin_regex",
+    "allow_methods",
+    "allow_headers",
+    "expose_headers",
+    "allow_credentials",
+    "max_age",
+    "allow_private_network",
+    "dangerously_tolerate_insecure_origins",
+    "dangerously_tolerate_subdomains_of_public_suffixes",
+)
+
+
+def _items(value: object, argument: str, problems: list[Problem]) -> tuple[str, ...]:
+    """A bare ``str`` is one item; any other iterable of ``str`` is copied."""
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, (bytes, bytearray)) or not isinstance(value, Iterable):
+        problems.append(Problem(
+            "invalid-type", argument, value,
+            "expected a str or an iterable of str, e.g. ['https://app.example.com'].",
+        ))
+        return ()
+    items = tuple(value)
+    bad = [item for item in items if not isinstance(item, str)]
+    if bad:
+        problems.append(Problem(
+            "invalid-type", argument, bad[0], "every item must be a str.",
+        ))
+    return tuple(item for item in items if isinstance(item, str))
+
+
+def _dedupe(items: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(items))
+
+
+def _flag(value: object, argument: str, problems: list[Problem]) -> bool:
+    if not isinstance(value, bool):
+        problems.append(Problem(
+            "invalid-type", argument, value, "expected True or False.",
+        ))
+        return False
+    return value
+
+
+def _methods(items: tuple[str, ...], problems: list[Problem]) -> tuple[str, ...]:
+    methods: list[str] = []
+    for method in items:
+        if method == "*":
+            methods.append(method)
+        elif not is_token(method):
+            problems.append(Problem(
+                "invalid-method", "allow_methods", method,
+                "a method is an HTTP token (letters, digits and !#$%&'*+-.^_`|~), "
+                "e.g. 'PUT'.",
+            ))
+        elif method.upper() in FORBIDDEN_METHODS:
+            problems.append(Problem(
+                "forbidden-method", "allow_methods", method,
+                "browsers never let a script send CONNECT, TRACE or TRACK; remove it.",
+            ))
+        elif method.upper() in NORMALIZED_METHODS:
+            methods.append(method.upper())
+        else:
+            methods.append(method)
+    if "*" in methods:
+        return ("*",)
+    return _dedupe(methods)
+
+
+def _request_headers(items: tuple[str, ...], problems: list[Problem]) -> tuple[str, ...]:
+    names: list[str] = []
+    for name in items:
+        lower = name.lower()
+        if name == "*":
+            names.append(name)
+        elif not is_token(name):
+            problems.append(Problem(
+                "invalid-header-name", "allow_headers", name,
+                "a header name is an HTTP token, e.g. 'Content-Type'; pass "
+                "several names as a list, not one string with commas.",
+            ))
+        elif lower in FORBIDDEN_REQUEST_HEADERS or lower.startswith(("proxy-", "sec-")):
+            problems.append(Problem(
+                "forbidden-header", "allow_headers", name,
+                "browsers never let a script set this header, so allowing it does "
+                "nothing; remove it (cookies are sent with allow_credentials=True).",
+            ))
+        else:
+            names.append(lower)
+    return _dedupe(names)
+
+
+def _expose_headers(
+    items: tuple[str, ...], credentials: bool, problems: list[Problem]
+) -> tuple[str, ...]:
+    names: list[str] = []
+    for name in items:
+        lower = name.lower()
+        if name == "*":
+            if credentials:
+                problems.append(Problem(
+                    "expose-wildcard-with-credentials", "expose_headers", name,
+                    "on credentialed requests browsers read '*' as a header named "
+                    "'*', exposing nothing; list the header names.",
+                ))
+            else:
+                names.append(name)
+        elif not is_token(name):
+            problems.append(Problem(
+                "invalid-header-name", "expose_headers", name,
+                "a header name is an HTTP token, e.g. 'X-Request-Id'.",
+            ))
+        elif lower in FORBIDDEN_RESPONSE_HEADERS:
+            problems.append(Problem(
+                "expose-set-cookie", "expose_headers", name,
+                "browsers never let a script read Set-Cookie; remove it.",
+            ))
+        else:
+            names.append(lower)
+    return _dedupe(names)
+
+
+def _max_age(value: object, problems: list[Problem]) -> int | None:
+    if value is None:
+        return None
+    seconds: int
+    if isinstance(value, datetime.timedelta):
+        if value % datetime.timedelta(seconds=1):
+            problems.append(Problem(
+                "max-age-not-whole-seconds", "max_age", value,
+                "Access-Control-Max-Age is whole seconds; round the timedelta.",
+            ))
+            return None
+        seconds = value // datetime.timedelta(seconds=1)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        seconds = value
+    else:
+        problems.append(Problem(
+            "invalid-type", "max_age", value,
+            "expected whole seconds as an int (or a datetime.timedelta), or None "
+            "to omit Access-Control-Max-Age.",
+        ))
+        return None
+    if not 0 <= seconds <= MAX_MAX_AGE:
+        problems.append(Problem(
+            "max-age-out-of-range", "max_age", value,
+            f"expected 0 to {MAX_MAX_AGE} seconds (browsers cap it: Chromium at "
+            "7200, Firefox at 86400); 0 disables preflight caching.",
+        ))
+        return None
+    return seconds
+
+
+class CORSPolicy:
+    """What cross-origin requests to allow, validated and compiled once.
+
+    All arguments are keyword-only.  List arguments take any iterable of
+    ``str``; a bare ``str`` is one item (``allow_origins="*"``).  The policy
+    copies what it is given: mutating the caller's list later changes nothing.
+
+    :param allow_origins: origins whose scripts may read responses.  Each is
+        an exact serialized origin as browsers send it in ``Origin``
+        (``"https://app.example.com"``, ``"http://localhost:3000"``,
+        ``"chrome-extension://abcdef"``), a subdomain wildcard
+        (``"https://*.example.com"``: one or more labels, never
+        ``example.com`` itself), an any-port wildcard
+        (``"http://localhost:*"``, port optional), or ``"*"`` alone for every
+        origin, ``null`` included (never with credentials).  Compared byte for
+        byte, as the CORS check does (https://fetch.spec.whatwg.org/#cors-check).
+        Default: ``()``.
+    :param allow_origin_regex: a regular expression (``str`` or compiled)
+        that must match the **whole** origin (``re.fullmatch``), e.g.
+        ``r"https://pr-[0-9]+\\.preview\\.example\\.com"``.  Never matches
+        ``null`` or an origin not in serialized form.  Default: ``None``.
+    :param allow_methods: methods a preflight may ask for, e.g.
+        ``["PUT", "DELETE"]``; ``"*"`` for any.  GET, HEAD and POST are
+        CORS-safelisted and always allowed.  DELETE, GET, HEAD, OPTIONS, POST
+        and PUT are upper-cased; other methods are compared case-sensitively,
+        as browsers send them (``fetch(url, {method: "patch"})`` asks for
+        ``patch``).  Default: ``()``.
+    :param allow_headers: request header names a script may set, compared
+        case-insensitively, e.g. ``["Content-Type", "Authorization"]``.
+        ``"*"`` allows any name except ``Authorization``, which must be listed
+        too; with credentials, ``"*"`` echoes the requested names.  A
+        CORS-safelisted name such as ``Content-Type`` still needs listing when
+        a browser asks for it (a JSON body).  Default: ``()``.
+    :param expose_headers: response header names scripts may read beyond the
+        safelisted ones, e.g. ``["X-Request-Id"]``; ``"*"`` for all (not with
+        credentials).  Default: ``()``.
+    :param allow_credentials: send ``Access-Control-Allow-Credentials: true``
+        so ``credentials: "include"`` requests (cookies, HTTP auth) work.
+        Default: ``False``.
+    :param max_age: how long browsers may cache a preflight answer, in whole
+        seconds, ``0`` to ``86400``, as an ``int`` or a whole-second
+        ``datetime.timedelta``; ``None`` omits ``Access-Control-Max-Age``
+        (browsers then use 5 s).  Default: ``None``.
+    :param allow_private_network: answer ``Access-Control-Request-Private-Network:
+        true`` with ``Access-Control-Allow-Private-Network: true`` (WICG
+        Private Network Access, legacy; never with ``"*"``).  Default: ``False``.
+    :param dangerously_tolerate_insecure_origins: accept ``http:`` origins
+        other than localhost and loopback addresses with credentials.
+        Default: ``False``.
+    :param dangerously_tolerate_subdomains_of_public_suffixes: accept
+        credentialed wildcards over a public suffix, such as
+        ``"https://*.github.io"``.  Default: ``False``.
+    :raises CORSConfigError: with every problem found, each with a stable code.
+
+    A policy is immutable (assigning an attribute raises ``AttributeError``),
+    hashable, and equal to another built from the same normalised values.  Use
+    :meth:`replace` to derive a changed copy.
+    """
+
+    __slots__ = (*_FIELDS, "_engine")
+
+    allow_origins: tuple[str, ...]
+    allow_origin_regex: re.Pattern[str] | None
+    allow_methods: tuple[str, ...]
+    allow_headers: tuple[str, ...]
+    expose_headers: tuple[str, ...]
+    allow_credentials: bool
+    max_age: int | None
+    allow_private_network: bool
+    dangerously_tolerate_insecure_origins: bool
+    dangerously_tolerate_subdomains_of_public_suffixes: bool
+    _engine: Engine
+
+    def __init__(
+        self,
+        *,
+        allow_origins: str | Iterable[str] = (),
+        allow_origin_regex: str | re.Pattern[str] | None = None,
+        allow_methods: str | Iterable[str] = (),
+        allow_headers: str | Iterable[str] = (),
+        expose_headers: str | Iterable[str] = (),
+        allow_credentials: bool = False,
+        max_age: int | datetime.timedelta | None = None,
+        allow_private_network: bool = False,
+        dangerously_tolerate_insecure_origins: bool = False,
+        dangerously_tolerate_subdomains_of_public_suffixes: bool = False,
+    ) -> None:
+        problems: list[Problem] = []
+        credentials = _flag(allow_credentials, "allow_credentials", problems)
+        private_network = _flag(allow_private_network, "allow_private_network", problems)
+        tolerate_insecure = _flag(
+            dangerously_tolerate_insecure_origins,
+            "dangerously_tolerate_insecure_origins", problems,
+        )
+        tolerate_suffixes = _flag(
+            dangerously_tolerate_subdomains_of_public_suffixes,
+            "dangerously_tolerate_subdomains_of_public_suffixes", problems,
+        )
+        origins = _dedupe(_items(allow_origins, "allow_origins", problems))
+        compiled = compile_origins(
+            origins,
+            allow_origin_regex,
+            credentials=credentials,
+            private_network=private_network,
+            tolerate_insecure=tolerate_insecure,
+            tolerate_public_suffixes=tolerate_suffixes,
+            problems=problems,
+        )
+        methods = _methods(_items(allow_methods, "allow_methods", problems), problems)
+        headers = _request_headers(_items(allow_headers, "allow_headers", problems), problems)
+        expose = _expose_headers(
+            _items(expose_headers, "expose_headers", problems), credentials, problems
+        )
+        seconds = _max_age(max_age, problems)
+        if problems:
+            raise CORSConfigError(problems)
+
+        assign = object.__setattr__
+        assign(self, "allow_origins", origins)
+        assign(self, "allow_origin_regex", compiled.regex)
+        assign(self, "allow_methods", methods)
+        assign(self, "allow_headers", headers)
+        assign(self, "expose_headers", expose)
+        assign(self, "allow_credentials", credentials)
+        assign(self, "max_age", seconds)
+        assign(self, "allow_private_network", private_network)
+        assign(self, "dangerously_tolerate_insecure_origins", tolerate_insecure)
+        assign(self, "dangerously_tolerate_subdomains_of_public_suffixes", tolerate_suffixes)
+        assign(self, "_engine", Engine(
+            allow_all=compiled.allow_all,
+            matcher=compiled.matcher,
+            methods=methods,
+            headers=headers,
+            expose=expose,
+            credentials=credentials,
+            max_age=seconds,
+            private_network=private_network,
+        ))
+
+    # -- queries ---------------------------------------------------------
+
+    @property
+    def allows_all_origins(self) -> bool:
+        """True for ``allow_origins="*"``: every response gets ``Access-Control-Allow-Origin: *``."""
+        return self._engine.allow_all
+
+    def allows_origin(self, origin: str) -> bool:
+        """True when a request with ``Origin: <origin>`` would be allowed,
+        e.g. ``policy.allows_origin("https://app.example.com")``."""
+        return self._engine.allows_origin(origin)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The normalised arguments, such that ``CORSPolicy(**p.as_dict()) == p``."""
+        return {name: getattr(self, name) for name in _FIELDS}
+
+    def replace(self, **changes: Any) -> CORSPolicy:
+        """A new policy with ``changes`` applied, validated like the constructor."""
+        return CORSPolicy(**{**self.as_dict(), **changes})
+
+    # -- value semantics ---------------------------------------------------
+
+    def _key(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in _FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, CORSPolicy):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        defaults = _DEFAULTS
+        args = ", ".join(
+            f"{name}={getattr(self, name)!r}"
+            for name in _FIELDS
+            if getattr(self, name) != defaults[name]
+        )
+        return f"CORSPolicy({args})"
+
+    def __setattr__(self, name: str, value: object) -> NoReturn:
+        raise AttributeError(
+            f"CORSPolicy is immutable; use policy.replace({name}=...) for a changed copy"
+        )
+
+    def __delattr__(self, name: str) -> NoReturn:
+        raise AttributeError("CORSPolicy is immutable")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (self.as_dict(),))
+
+
+def _rebuild(arguments: dict[str, Any]) -> CORSPolicy:
+    return CORSPolicy(**arguments)
+
+
+_DEFAULTS: dict[str, object] = {
+    "allow_origins": (),
+    "allow_origin_regex": None,
+    "allow_methods": (),
+    "allow_headers": (),
+    "expose_headers": (),
+    "allow_credentials": False,
+    "max_age": None,
+    "allow_private_network": False,
+    "dangerously_tolerate_insecure_origins": False,
+    "dangerously_tolerate_subdomains_of_public_suffixes": False,
+}
