@@ -62,6 +62,20 @@ _UNRELATED_ORIGINS = (
 
 _EXAMPLE = "'https://app.example.com'"
 
+_LITERAL_TAIL = re.compile(r"(?:[A-Za-z0-9\-]|\\\.)+(?=(?:\$|\\Z)?\Z)")
+
+
+def _probes(source: str) -> tuple[str, ...]:
+    """Unrelated origins a credentialed regex must not match: fixed ones, plus
+    the regex's literal domain tail glued to an attacker's label, which
+    catches the classic missing ``\\.`` (``.*example\\.com`` matching
+    ``https://attackerexample.com``; expressjs/cors#408)."""
+    tail = _LITERAL_TAIL.search(source)
+    if tail is None or tail.group().startswith("\\"):
+        return _UNRELATED_ORIGINS
+    domain = tail.group().replace("\\.", ".").lower()
+    return (*_UNRELATED_ORIGINS, f"https://attacker{domain}", f"http://attacker{domain}")
+
 
 @functools.cache
 def _public_suffix_list() -> PublicSuffixList:
@@ -216,7 +230,7 @@ def _parse_pattern(item: str, argument: str, problems: list[Problem]) -> _Patter
             "non-empty dot-separated labels, no trailing dot.",
         )
         return None
-    elif subdomains and _IPV4.fullmatch(canonical_host):
+    elif subdomains and canonical_host.rpartition(".")[2].isdigit():
         problem("misplaced-wildcard", "a subdomain wildcard needs a DNS name, not an address.")
         return None
 
@@ -391,7 +405,7 @@ def compile_origins(
                     f"does not compile: {error}.",
                 ))
             if compiled is not None and credentials:
-                broad = [o for o in _UNRELATED_ORIGINS if compiled.fullmatch(o)]
+                broad = [o for o in _probes(source) if compiled.fullmatch(o)]
                 if broad:
                     problems.append(Problem(
                         "regex-too-broad", "allow_origin_regex", source,

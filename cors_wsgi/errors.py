@@ -21,7 +21,39 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["CORSConfigError", "Problem"]
+__all__ = ["PROBLEM_CODES", "CORSConfigError", "Problem"]
+
+#: Every problem code, with what it means.  Codes are API: stable across
+#: releases, safe to match on.  The README's table is checked against this.
+PROBLEM_CODES: dict[str, str] = {
+    "no-origins": "no origin pattern and no regex: every request would be refused",
+    "wildcard-origin-with-credentials": "'*' together with allow_credentials=True",
+    "wildcard-origin-mixed": "'*' together with other origins or a regex",
+    "null-origin": "'null' in allow_origins",
+    "file-origin": "a file: origin in allow_origins",
+    "origin-not-serialized": "an origin not as browsers send it (case, slash, path, default port, ...)",
+    "bad-port": "a port of 0, above 65535, with leading zeros, or not a number",
+    "misplaced-wildcard": "'*' anywhere but whole leading labels or the port",
+    "insecure-origin-with-credentials": "an http: origin other than loopback, with credentials",
+    "public-suffix-wildcard": "a credentialed wildcard over a public suffix ('https://*.github.io')",
+    "invalid-regex": "allow_origin_regex does not compile",
+    "regex-too-broad": "a credentialed regex that matches an unrelated origin",
+    "invalid-method": "a method that is not an HTTP token",
+    "forbidden-method": "CONNECT, TRACE or TRACK",
+    "invalid-header-name": "a header name that is not an HTTP token",
+    "forbidden-header": "a forbidden request header (Cookie, Origin, Sec-*, Proxy-*, ...)",
+    "expose-set-cookie": "Set-Cookie in expose_headers",
+    "expose-wildcard-with-credentials": "expose_headers='*' with credentials",
+    "max-age-out-of-range": "max_age outside 0..86400 seconds",
+    "max-age-not-whole-seconds": "a timedelta max_age with a fraction of a second",
+    "private-network-with-wildcard-origin": "allow_private_network=True with allow_origins='*'",
+    "invalid-type": "a value of the wrong type",
+    "invalid-path-pattern": "a path pattern not starting with '/' or with a misplaced '*'",
+    "no-paths": "an empty mapping of path patterns",
+    "unknown-key": "an ini or settings key that is not a cors_wsgi setting",
+    "invalid-value": "an ini or settings string that does not convert",
+    "key-in-default-section": "a policy key in PasteDeploy's [DEFAULT] section",
+}
 
 
 @dataclass(frozen=True)
@@ -39,6 +71,10 @@ class Problem:
     argument: str
     value: object
     message: str
+
+    def __post_init__(self) -> None:
+        if self.code not in PROBLEM_CODES:
+            raise AssertionError(f"undocumented problem code {self.code!r}")
 
     def __str__(self) -> str:
         return f"[{self.code}] {self.argument}={self.value!r}: {self.message}"

@@ -1,0 +1,1 @@
+"""Runnable examples of cors_wsgi in front of real applications."""

@@ -1,0 +1,115 @@
+"""A small Flask JSON API wrapped by cors_wsgi, served by waitress on loopback.
+
+Run it (after ``pip install -e '.[examples]'``)::
+
+    python -m examples.flask_app            # http://127.0.0.1:8000/api/items
+    python -m examples.flask_app --port 9000
+
+then try a preflight from another shell::
+
+    curl -i -X OPTIONS http://127.0.0.1:8000/api/items \\
+         -H 'Origin: http://localhost:8080' \\
+         -H 'Access-Control-Request-Method: PUT' \\
+         -H 'Access-Control-Request-Headers: content-type'
+
+The same app is configured from an ini file in ``examples/app.ini``, whose
+``[app:api]`` section uses :func:`app_factory` below.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import threading
+from typing import Any
+
+from flask import Flask, Response, abort, jsonify, request
+
+from cors_wsgi import CORSMiddleware, CORSPolicy
+
+#: The browser page's origins allowed to call this API (the demo page runs there).
+POLICY = CORSPolicy(
+    allow_origins=["http://localhost:8080", "http://127.0.0.1:8080"],
+    allow_methods=["GET", "POST", "PUT", "DELETE"],
+    allow_headers=["Content-Type", "Authorization"],
+    expose_headers=["X-Request-Id"],
+    allow_credentials=True,
+    max_age=600,
+)
+
+
+def create_flask_app() -> Flask:
+    """The bare Flask app: a tiny in-memory JSON API under ``/api/``."""
+    app = Flask(__name__)
+    items: dict[int, dict[str, Any]] = {1: {"id": 1, "name": "first"}}
+    ids = itertools.count(2)
+    lock = threading.Lock()
+
+    @app.after_request
+    def request_id(response: Response) -> Response:
+        response.headers["X-Request-Id"] = str(id(request))
+        return response
+
+    @app.get("/api/items")
+    def list_items() -> Response:
+        with lock:
+            return jsonify(list(items.values()))
+
+    @app.post("/api/items")
+    def create_item() -> tuple[Response, int]:
+        payload = request.get_json(silent=True) or {}
+        with lock:
+            item = {"id": next(ids), "name": str(payload.get("name", ""))}
+            items[item["id"]] = item
+        return jsonify(item), 201
+
+    @app.put("/api/items/<int:item_id>")
+    def update_item(item_id: int) -> Response:
+        payload = request.get_json(silent=True) or {}
+        with lock:
+            if item_id not in items:
+                abort(404)
+            items[item_id]["name"] = str(payload.get("name", ""))
+            return jsonify(items[item_id])
+
+    @app.delete("/api/items/<int:item_id>")
+    def delete_item(item_id: int) -> tuple[str, int]:
+        with lock:
+            if items.pop(item_id, None) is None:
+                abort(404)
+        return "", 204
+
+    @app.get("/api/fail")
+    def fail() -> Response:
+        abort(500)
+
+    return app
+
+
+def create_app(policy: CORSPolicy = POLICY) -> Flask:
+    """The Flask app with cors_wsgi in front of ``/api/*``, the Flask way."""
+    app = create_flask_app()
+    app.wsgi_app = CORSMiddleware(app.wsgi_app, {"/api/*": policy})  # type: ignore[method-assign]
+    return app
+
+
+def app_factory(global_conf: dict[str, str], **local_conf: str) -> Flask:
+    """PasteDeploy ``paste.app_factory``: the bare app; the ini file's
+    ``[filter:cors]`` puts cors_wsgi in front of it."""
+    return create_flask_app()
+
+
+def main(argv: list[str] | None = None) -> None:
+    import waitress
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1", help="loopback address to bind (default: %(default)s)")
+    parser.add_argument("--port", type=int, default=8000, help="TCP port (default: %(default)s)")
+    args = parser.parse_args(argv)
+    print(f"cors_wsgi example API on http://{args.host}:{args.port}/api/items", flush=True)
+    print(f"allowed origins: {', '.join(POLICY.allow_origins)}  (Ctrl-C stops)", flush=True)
+    waitress.serve(create_app(), host=args.host, port=args.port)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+"""Shared test helpers: a recording downstream app and WebTest apps (lint on)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import pytest
+import webtest
+
+from cors_wsgi import CORSMiddleware, CORSPolicy
+
+API = "https://app.example.com"
+OTHER = "https://evil.example.net"
+
+
+class RecordingApp:
+    """A downstream WSGI app that answers a fixed response and counts calls."""
+
+    def __init__(
+        self,
+        status: str = "200 OK",
+        headers: Iterable[tuple[str, str]] = (("Content-Type", "application/json"),),
+        body: bytes = b'{"ok": true}',
+    ) -> None:
+        self.status = status
+        self.headers = list(headers)
+        self.body = body
+        self.calls = 0
+        self.environ: dict[str, Any] | None = None
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        self.calls += 1
+        self.environ = environ
+        start_response(self.status, list(self.headers))
+        return [self.body]
+
+
+def make_client(
+    policy: CORSPolicy | dict[str, CORSPolicy] | None = None,
+    *,
+    app: Any = None,
+    debug: bool = False,
+    **policy_kwargs: Any,
+) -> tuple[webtest.TestApp, RecordingApp]:
+    """A WebTest client (WSGI lint on) for ``CORSMiddleware(app, policy)``."""
+    downstream = app if app is not None else RecordingApp()
+    if policy is None:
+        policy_kwargs.setdefault("allow_origins", [API])
+        policy = CORSPolicy(**policy_kwargs)
+    wrapped = CORSMiddleware(downstream, policy, debug=debug)
+    return webtest.TestApp(wrapped, lint=True), downstream
+
+
+def preflight_headers(
+    origin: str = API, method: str = "PUT", request_headers: str | None = None
+) -> dict[str, str]:
+    headers = {"Origin": origin, "Access-Control-Request-Method": method}
+    if request_headers is not None:
+        headers["Access-Control-Request-Headers"] = request_headers
+    return headers
+
+
+def cors_headers(response: webtest.TestResponse) -> dict[str, str]:
+    """Every Access-Control-* response header, lower-cased name -> value."""
+    return {
+        name.lower(): value
+        for name, value in response.headerlist
+        if name.lower().startswith("access-control-")
+    }
+
+
+def header_values(response: webtest.TestResponse, name: str) -> list[str]:
+    return [v for n, v in response.headerlist if n.lower() == name.lower()]
+
+
+@pytest.fixture
+def recording_app() -> RecordingApp:
+    return RecordingApp()

@@ -1,0 +1,86 @@
+"""Which request origins each kind of pattern allows, byte for byte."""
+
+from __future__ import annotations
+
+import pytest
+
+from cors_wsgi import CORSPolicy
+
+POLICY = CORSPolicy(
+    allow_origins=[
+        "https://app.example.com",
+        "https://*.example.org",
+        "http://localhost:*",
+        "https://*.example.net:*",
+        "http://[::1]:*",
+        "chrome-extension://abcdefghijklmnop",
+    ],
+    allow_origin_regex=r"https://pr-[0-9]+\.preview\.example\.dev",
+)
+
+MATCHES = [
+    ("https://app.example.com", True, "exact"),
+    ("https://App.example.com", False, "exact-is-case-sensitive"),
+    ("https://app.example.com/", False, "trailing-slash"),
+    ("https://app.example.com:443", False, "explicit-default-port"),
+    ("http://app.example.com", False, "other-scheme"),
+    ("https://app.example.com.evil.net", False, "suffix-attack"),
+    ("https://evilapp.example.com", False, "prefix-attack"),
+    ("https://a.example.org", True, "wildcard-one-label"),
+    ("https://a.b.example.org", True, "wildcard-two-labels"),
+    ("https://example.org", False, "wildcard-not-the-base"),
+    ("https://.example.org", False, "wildcard-empty-label"),
+    ("https://a..example.org", False, "wildcard-inner-empty-label"),
+    ("https://evilexample.org", False, "wildcard-glued"),
+    ("http://a.example.org", False, "wildcard-other-scheme"),
+    ("https://a.example.org:8443", False, "wildcard-other-port"),
+    ("https://A.example.org", False, "wildcard-upper-case"),
+    ("https://a b.example.org", False, "wildcard-whitespace"),
+    ("https://a,https://b.example.org", False, "wildcard-comma"),
+    ("https://a.example.org/x", False, "wildcard-path"),
+    ("http://localhost", True, "any-port-none"),
+    ("http://localhost:3000", True, "any-port-3000"),
+    ("http://localhost:65535", True, "any-port-max"),
+    ("http://localhost:65536", False, "any-port-out-of-range"),
+    ("http://localhost:03000", False, "any-port-leading-zero"),
+    ("http://localhost:", False, "any-port-empty"),
+    ("http://sub.localhost:3000", False, "any-port-not-subdomains"),
+    ("https://localhost:3000", False, "any-port-other-scheme"),
+    ("https://a.example.net", True, "both-wildcards-no-port"),
+    ("https://a.b.example.net:9000", True, "both-wildcards-port"),
+    ("https://example.net:9000", False, "both-wildcards-not-base"),
+    ("http://[::1]:8080", True, "ipv6-any-port"),
+    ("chrome-extension://abcdefghijklmnop", True, "custom-scheme"),
+    ("https://pr-42.preview.example.dev", True, "regex"),
+    ("https://pr-42.preview.example.dev.evil.net", False, "regex-is-full-match"),
+    ("https://pr-x.preview.example.dev", False, "regex-no-match"),
+    ("null", False, "null"),
+    ("", False, "empty"),
+    ("*", False, "star"),
+    ("https://app.example.com, https://evil.net", False, "two-origins-joined"),
+    ("https://app.example.com\r\nX-Evil: 1", False, "header-injection"),
+]
+
+
+@pytest.mark.parametrize(("origin", "allowed"), [pytest.param(o, a, id=i) for o, a, i in MATCHES])
+def test_origin_pattern_matching(origin: str, allowed: bool) -> None:
+    assert POLICY.allows_origin(origin) is allowed
+
+
+def test_null_is_never_matched_by_a_permissive_regex() -> None:
+    policy = CORSPolicy(allow_origin_regex=".*")
+    assert not policy.allows_origin("null")
+
+
+def test_malformed_origin_is_never_matched_by_a_permissive_regex() -> None:
+    policy = CORSPolicy(allow_origin_regex=".*")
+    assert not policy.allows_origin("https://a.example.com/path")
+
+
+def test_overlong_origin_is_not_parsed_or_allowed() -> None:
+    policy = CORSPolicy(allow_origins="https://*.example.com")
+    assert not policy.allows_origin("https://" + "a." * 300 + "example.com")
+
+
+def test_allow_all_allows_null() -> None:
+    assert CORSPolicy(allow_origins="*").allows_origin("null")
