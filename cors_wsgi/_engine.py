@@ -117,7 +117,7 @@ class Engine:
         # every allowed method; a safelisted method not listed is appended.
         self._any_method = "*" in methods
         listed = _join(methods)
-        self._acam: dict[str, str] = {m: listed for m in methods}
+        self._acam: dict[str, str] = dict.fromkeys(methods, listed)
         for m in SAFELISTED_METHODS:
             self._acam.setdefault(m, f"{listed}, {m}" if listed else m)
 

@@ -172,7 +172,7 @@ def _parse_pattern(item: str, argument: str, problems: list[Problem]) -> _Patter
     cut = min((i for i in (rest.find("/"), rest.find("?"), rest.find("#")) if i != -1),
               default=len(rest))
     authority, tail = rest[:cut], rest[cut:]
-    userinfo, at, hostport = authority.rpartition("@")
+    _userinfo, at, hostport = authority.rpartition("@")
     host, port = _split_authority(hostport if at else authority)
 
     # Port: "*" (any), or 1..65535 without leading zeros.

@@ -35,23 +35,17 @@ still reaches it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Optional, Union
+from typing import TYPE_CHECKING
 
 from cors_wsgi._engine import Engine, Header
 from cors_wsgi.errors import CORSConfigError, Problem
 from cors_wsgi.policy import CORSPolicy
 
 if TYPE_CHECKING:
+    from _typeshed import OptExcInfo
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 __all__ = ["CORSMiddleware"]
-
-_ExcInfo = Union[
-    tuple[type[BaseException], BaseException, Optional[TracebackType]],
-    tuple[None, None, None],
-]
-
 
 def _rewrite(headers: list[Header], add: tuple[Header, ...], vary_origin: bool) -> list[Header]:
     """A fresh header list: the app's, less its ``Access-Control-*`` headers,
@@ -206,8 +200,8 @@ class CORSMiddleware:
         vary_origin = engine.vary_origin
 
         def cors_start_response(
-            status: str, headers: list[Header], exc_info: _ExcInfo | None = None
-        ) -> Callable[[bytes], Any]:
+            status: str, headers: list[Header], exc_info: OptExcInfo | None = None
+        ) -> Callable[[bytes], object]:
             rewritten = _rewrite(headers, add, vary_origin)
             if exc_info is None:
                 return start_response(status, rewritten)

@@ -29,8 +29,8 @@ to move it into the filter section.  Only ``debug`` may come from
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING
 
 from cors_wsgi._settings import MIDDLEWARE_CONVERTERS, POLICY_CONVERTERS, convert
 from cors_wsgi.errors import CORSConfigError, Problem
@@ -47,7 +47,8 @@ def middleware_from_settings(
     settings: Mapping[str, object],
     problems: list[Problem] | None = None,
 ) -> Callable[[WSGIApplication], CORSMiddleware]:
-    """Validate ``settings`` (ini-style keys) now; return ``wrap(app)``.
+    """Validate ``settings`` (ini-style keys, string or Python values) now;
+    return ``wrap(app)``, which builds the middleware.
 
     :raises CORSConfigError: with every problem, including those passed in.
     """
@@ -58,24 +59,28 @@ def middleware_from_settings(
         policy = CORSPolicy(**policy_kwargs)  # type: ignore[arg-type]
     except CORSConfigError as error:
         found.extend(error.problems)
-    paths = middleware_kwargs.pop("paths", None)
+
+    paths = middleware_kwargs.pop("paths", ())
+    if isinstance(paths, str) or not isinstance(paths, Iterable):
+        found.append(Problem("invalid-type", "paths", paths, "expected a list of path patterns."))
+        paths = ()
     target: CORSPolicy | dict[str, CORSPolicy] | None = policy
     if policy is not None and paths:
-        target = {path: policy for path in paths}  # type: ignore[union-attr]
+        target = dict.fromkeys(paths, policy)
         try:
             _compile_paths(target)
         except CORSConfigError as error:
             found.extend(error.problems)
+
+    debug = middleware_kwargs.get("debug", False)
+    if not isinstance(debug, bool):
+        found.append(Problem("invalid-type", "debug", debug, "expected True or False."))
     if found or target is None:
         raise CORSConfigError(found)
-    options: dict[str, Any] = middleware_kwargs
-    if options.get("debug", False) not in (True, False):
-        raise CORSConfigError([Problem("invalid-type", "debug", options["debug"],
-                                       "expected True or False.")])
-    settled = target
+    settled, settled_debug = target, bool(debug)
 
     def wrap(app: WSGIApplication) -> CORSMiddleware:
-        return CORSMiddleware(app, settled, **options)
+        return CORSMiddleware(app, settled, debug=settled_debug)
 
     return wrap
 
