@@ -226,9 +226,10 @@ class Engine:
         """
         if len(value) > MAX_REQUEST_HEADERS_LENGTH:
             return None
-        names = value.replace(",", " ").lower().split(None, MAX_REQUESTED_HEADERS)
+        names = value.replace(",", " ").split(None, MAX_REQUESTED_HEADERS)
         if len(names) > MAX_REQUESTED_HEADERS:
             return None
+        names = [name.lower() for name in names]
         if self._any_header:
             token = TOKEN_CHARS.issuperset
             for name in names:
