@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import socketserver
+import threading
 import time
+import wsgiref.simple_server
 from collections.abc import Iterator
 from typing import Any
 
@@ -34,3 +37,32 @@ def serve(app: Any) -> Iterator[tuple[str, int]]:
         yield host, port
     finally:
         server.shutdown()
+
+
+class _QuietHandler(wsgiref.simple_server.WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        pass
+
+
+class _ThreadingWSGIServer(socketserver.ThreadingMixIn, wsgiref.simple_server.WSGIServer):
+    daemon_threads = True
+
+
+@contextlib.contextmanager
+def serve_wsgiref(app: Any) -> Iterator[tuple[str, int]]:
+    """Serve ``app`` with the stdlib's threaded wsgiref server on a free loopback port.
+
+    Unlike waitress, it passes any request method through as sent (browsers
+    send ``fetch(url, {method: "patch"})`` as ``patch``; waitress answers 400).
+    """
+    server = wsgiref.simple_server.make_server(
+        "127.0.0.1", 0, app, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
+    )
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    thread.start()
+    try:
+        yield "127.0.0.1", server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)

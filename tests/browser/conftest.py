@@ -1,0 +1,252 @@
+"""Headless Chromium (Debian's package) driven by Playwright, against two loopback origins.
+
+* The **page** origin, ``http://localhost:<P1>``, serves a blank page (and a
+  page with a sandboxed iframe) from which scripts run ``fetch()``.
+* The **API** origin, ``http://localhost:<P2>``, served by the stdlib's
+  wsgiref server (it passes lower-case methods through), is a small WSGI app wrapped
+  by cors_wsgi with one policy per path prefix, behind a recorder that sees
+  every request the browser sends, preflights included.
+
+Outside CI a missing Chromium or Playwright skips these tests with a reason;
+under ``CI=true`` it fails them.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from paste.deploy import loadapp
+
+from cors_wsgi import CORSMiddleware, CORSPolicy
+from tests.servers import serve, serve_wsgiref
+
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+PASTE_INI = Path(__file__).with_name("paste_api.ini")
+
+
+def chromium_path() -> str | None:
+    for candidate in (shutil.which("chromium"), "/usr/bin/chromium"):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def require_browser() -> str:
+    """The Chromium binary; skip (or fail under CI) when it or Playwright is absent."""
+    missing = []
+    path = chromium_path()
+    if path is None:
+        missing.append("Debian's chromium (apt-get install chromium)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing.append("playwright (pip install -e '.[testing]')")
+    if missing:
+        reason = "browser tests need " + " and ".join(missing)
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason + "; CI must install them", pytrace=False)
+        pytest.skip(reason)
+    assert path is not None
+    return path
+
+
+# -- the page origin -----------------------------------------------------------
+
+PROBE_JS = """
+window.probe = async (url, init) => {
+  try {
+    const response = await fetch(url, init || {});
+    const body = await response.text();
+    return {ok: true, status: response.status, body, headers: Object.fromEntries(response.headers)};
+  } catch (error) {
+    return {ok: false, error: String(error)};
+  }
+};
+"""
+
+
+def page_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    """``/``: a blank page with ``window.probe``; ``/sandbox?target=URL``: a
+    sandboxed iframe (``Origin: null``) that fetches URL and posts the outcome."""
+    path = environ.get("PATH_INFO", "/")
+    if path == "/sandbox":
+        from urllib.parse import parse_qs
+
+        target = parse_qs(environ.get("QUERY_STRING", "")).get("target", [""])[0]
+        inner = (
+            "<script>fetch(" + json.dumps(target) + ").then(r => r.text())"
+            ".then(t => parent.postMessage('allowed', '*'), e => parent.postMessage('blocked', '*'));</script>"
+        )
+        body = (
+            "<!doctype html><title>sandbox</title><script>window.result = null;"
+            "addEventListener('message', e => { window.result = e.data; });</script>"
+            f'<iframe sandbox="allow-scripts" srcdoc="{html.escape(inner)}"></iframe>'
+        )
+    else:
+        body = f"<!doctype html><title>page</title><script>{PROBE_JS}</script>"
+    start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
+    return [body.encode()]
+
+
+# -- the API origin --------------------------------------------------------------
+
+def api_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    """Routes ``/<prefix>/ok``, ``/<prefix>/missing`` (404), ``/<prefix>/boom`` (500)."""
+    leaf = environ.get("PATH_INFO", "").rsplit("/", 1)[-1]
+    if leaf == "ok":
+        body = json.dumps({"ok": True, "cookie": environ.get("HTTP_COOKIE", "")}).encode()
+        start_response("200 OK", [("Content-Type", "application/json"), ("X-Exposed", "1"), ("X-Hidden", "2")])
+    elif leaf == "boom":
+        body = b"server error"
+        start_response("500 Internal Server Error", [("Content-Type", "text/plain")])
+    else:
+        body = b"not found"
+        start_response("404 Not Found", [("Content-Type", "text/plain")])
+    return [body]
+
+
+@dataclass
+class Seen:
+    method: str
+    path: str
+    query: str
+    status: str
+    headers: dict[str, str]
+
+
+@dataclass
+class Recorder:
+    """Outermost layer: records every request and the status it got."""
+
+    app: Any
+    seen: list[Seen] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        headers = {k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")}
+
+        def recording_start_response(status: str, response_headers: Any, exc_info: Any = None) -> Any:
+            with self.lock:
+                self.seen.append(Seen(environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""),
+                                      environ.get("QUERY_STRING", ""), status, headers))
+            return start_response(status, response_headers, exc_info)
+
+        return self.app(environ, recording_start_response)
+
+    def requests(self, method: str, query: str) -> list[Seen]:
+        with self.lock:
+            return [s for s in self.seen if s.method == method and s.query == query]
+
+
+def api_policies(page: str, page_port: int) -> dict[str, CORSPolicy]:
+    return {
+        "/simple/*": CORSPolicy(allow_origins=page),
+        "/elsewhere/*": CORSPolicy(allow_origins="https://app.example.com"),
+        "/json/*": CORSPolicy(allow_origins=page, allow_headers="Content-Type"),
+        "/methods/*": CORSPolicy(allow_origins=page, allow_methods=["PUT", "DELETE", "patch"]),
+        "/upper-patch/*": CORSPolicy(allow_origins=page, allow_methods="PATCH"),
+        "/headers/*": CORSPolicy(allow_origins=page, allow_headers=["X-Token"]),
+        "/any-headers/*": CORSPolicy(allow_origins=page, allow_headers="*"),
+        "/any-headers-auth/*": CORSPolicy(allow_origins=page, allow_headers=["*", "Authorization"]),
+        "/creds/*": CORSPolicy(allow_origins=page, allow_credentials=True),
+        "/expose/*": CORSPolicy(allow_origins=page, expose_headers="X-Exposed"),
+        "/cached/*": CORSPolicy(allow_origins=page, allow_methods="PUT", max_age=600),
+        "/uncached/*": CORSPolicy(allow_origins=page, allow_methods="PUT", max_age=0),
+        "/public/*": CORSPolicy(allow_origins="*", allow_methods="PUT"),
+        "/subdomains/*": CORSPolicy(allow_origins=f"http://*.localhost:{page_port}"),
+    }
+
+
+@dataclass
+class Origins:
+    page: str
+    page_port: int
+    api: str
+    recorder: Recorder
+
+    def url(self, path: str, query: str) -> str:
+        return f"{self.api}{path}?{query}"
+
+
+@pytest.fixture(scope="session")
+def origins() -> Iterator[Origins]:
+    require_browser()
+    with serve(page_app) as (_, page_port):
+        page = f"http://localhost:{page_port}"
+        main = CORSMiddleware(api_app, api_policies(page, page_port))
+        debug = CORSMiddleware(api_app, {"/debug/*": CORSPolicy(allow_origins=page, allow_methods="PUT")},
+                               debug=True)
+        pasted = loadapp(f"config:{PASTE_INI}", global_conf={"page_origin": page})
+
+        def dispatch(environ: dict[str, Any], start_response: Any) -> Any:
+            path = environ.get("PATH_INFO", "")
+            target = debug if path.startswith("/debug/") else pasted if path.startswith("/paste/") else main
+            return target(environ, start_response)
+
+        recorder = Recorder(dispatch)
+        with serve_wsgiref(recorder) as (_, api_port):
+            yield Origins(page, page_port, f"http://localhost:{api_port}", recorder)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    path = require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        # Playwright gives every launch a fresh, temporary user-data dir.
+        chromium = playwright.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@dataclass
+class Page:
+    """One fresh browser context (own cookies and preflight cache) on the page origin."""
+
+    page: Any
+    origins: Origins
+    console: list[str]
+
+    def fetch(self, path: str, query: str, init: dict[str, Any] | None = None) -> dict[str, Any]:
+        result: dict[str, Any] = self.page.evaluate(
+            "([url, init]) => window.probe(url, init)", [self.origins.url(path, query), init or {}]
+        )
+        return result
+
+
+@pytest.fixture
+def page(browser: Any, origins: Origins, request: pytest.FixtureRequest) -> Iterator[Page]:
+    context = browser.new_context()
+    try:
+        tab = context.new_page()
+        console: list[str] = []
+        tab.on("console", lambda message: console.append(message.text))
+        tab.goto(origins.page + "/")
+        yield Page(tab, origins, console)
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def query(request: pytest.FixtureRequest) -> str:
+    """A query string unique to the test, so requests and preflight caches never mix."""
+    return "t=" + request.node.name.replace("[", "-").replace("]", "")
+
+
+def api_app_factory(global_conf: dict[str, str], **local_conf: str) -> Any:
+    return api_app
