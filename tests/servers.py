@@ -40,7 +40,7 @@ def serve(app: Any) -> Iterator[tuple[str, int]]:
 
 
 class _QuietHandler(wsgiref.simple_server.WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 

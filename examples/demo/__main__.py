@@ -1,0 +1,3 @@
+from examples.demo import main
+
+main()
