@@ -9,13 +9,14 @@ validated there.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 from collections.abc import Callable, Mapping
 
 from cors_wsgi.errors import Problem
 
-__all__ = ["MIDDLEWARE_CONVERTERS", "POLICY_CONVERTERS", "convert"]
+__all__ = ["MIDDLEWARE_CONVERTERS", "POLICY_CONVERTERS", "convert", "prefixed", "rename"]
 
 _SEPARATORS = re.compile(r"[\s,]+")
 _INTEGER = re.compile(r"[+-]?[0-9]+")
@@ -69,7 +70,32 @@ POLICY_CONVERTERS: Mapping[str, Callable[[str], object]] = {
 MIDDLEWARE_CONVERTERS: Mapping[str, Callable[[str], object]] = {
     "debug": to_bool,
     "paths": to_list,
+    "catch_exceptions": to_bool,
 }
+
+
+def prefixed(settings: object, prefix: str) -> dict[str, object]:
+    """The ``prefix``-ed entries of a mapping (Flask ``app.config``, a dict) or
+    of an object's attributes (Django ``settings``), keyed by argument name:
+    ``{"CORS_MAX_AGE": 600}`` -> ``{"max_age": 600}``."""
+    if isinstance(settings, Mapping):
+        items = list(settings.items())
+    else:
+        items = [(name, getattr(settings, name)) for name in dir(settings) if name.startswith(prefix)]
+    return {
+        key[len(prefix):].lower(): value
+        for key, value in items
+        if isinstance(key, str) and key.startswith(prefix) and len(key) > len(prefix)
+    }
+
+
+def rename(problems: list[Problem], key_name: Callable[[str], str]) -> list[Problem]:
+    """Problems that name a constructor argument, renamed to the user's key."""
+    known = {*POLICY_CONVERTERS, *MIDDLEWARE_CONVERTERS}
+    return [
+        dataclasses.replace(p, argument=key_name(p.argument)) if p.argument in known else p
+        for p in problems
+    ]
 
 
 def convert(

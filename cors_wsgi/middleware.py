@@ -34,6 +34,8 @@ still reaches it.
 
 from __future__ import annotations
 
+import logging
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
@@ -46,6 +48,16 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 __all__ = ["CORSMiddleware"]
+
+logger = logging.getLogger("cors_wsgi")
+
+#: What ``catch_exceptions=True`` answers when the wrapped app raises.
+ERROR_STATUS = "500 Internal Server Error"
+_ERROR_BODY = b"Internal Server Error\n"
+_ERROR_HEADERS: tuple[Header, ...] = (
+    ("Content-Type", "text/plain; charset=utf-8"),
+    ("Content-Length", str(len(_ERROR_BODY))),
+)
 
 def _rewrite(headers: list[Header], add: tuple[Header, ...], vary_origin: bool) -> list[Header]:
     """A fresh header list: the app's, less its ``Access-Control-*`` headers,
@@ -148,11 +160,18 @@ class CORSMiddleware:
         lists instead of ``403``, so the browser console names the real cause,
         and log every refused preflight on the ``cors_wsgi`` logger.  A
         disallowed origin is still refused.  Default: ``False``.
-    :raises CORSConfigError: for a malformed ``policy`` mapping, with every
-        problem found.
+    :param catch_exceptions: when the wrapped app raises before starting its
+        response, log the exception with its traceback on the ``cors_wsgi``
+        logger and answer ``500 Internal Server Error`` with the CORS headers,
+        so the browser shows the 500 instead of a misleading CORS error.  An
+        exception raised after the response started is re-raised unchanged.
+        Off by default, so error-reporting middleware outside keeps seeing
+        the exception.  Default: ``False``.
+    :raises CORSConfigError: for a malformed ``policy`` mapping or a
+        non-bool flag, with every problem found.
     """
 
-    __slots__ = ("_engine", "_routes", "app", "debug", "policy")
+    __slots__ = ("_engine", "_routes", "app", "catch_exceptions", "debug", "policy")
 
     def __init__(
         self,
@@ -160,14 +179,38 @@ class CORSMiddleware:
         policy: CORSPolicy | Mapping[str, CORSPolicy],
         *,
         debug: bool = False,
+        catch_exceptions: bool = False,
     ) -> None:
-        if not isinstance(debug, bool):
-            raise CORSConfigError([Problem("invalid-type", "debug", debug,
-                                           "expected True or False.")])
+        flags = {"debug": debug, "catch_exceptions": catch_exceptions}
+        problems = [
+            Problem("invalid-type", name, value, "expected True or False.")
+            for name, value in flags.items()
+            if not isinstance(value, bool)
+        ]
+        if problems:
+            raise CORSConfigError(problems)
         self._engine, self._routes = _compile_paths(policy)
         self.app = app
         self.policy = policy if isinstance(policy, CORSPolicy) else dict(policy)
         self.debug = debug
+        self.catch_exceptions = catch_exceptions
+
+    @classmethod
+    def from_settings(cls, app: WSGIApplication, settings: object, prefix: str = "CORS_") -> CORSMiddleware:
+        """Wrap ``app`` as ``prefix``-ed settings say: the policy keys of
+        :meth:`CORSPolicy.from_settings` plus ``CORS_DEBUG``, ``CORS_PATHS``
+        (path patterns that get the policy; default every path) and
+        ``CORS_CATCH_EXCEPTIONS``.
+
+        :raises CORSConfigError: with every problem, each naming its key.
+        """
+        from cors_wsgi._settings import prefixed
+        from cors_wsgi.paste import middleware_from_settings
+
+        wrap = middleware_from_settings(
+            prefixed(settings, prefix), key_name=lambda argument: prefix + argument.upper()
+        )
+        return wrap(app)
 
     def _route(self, path: str) -> Engine | None:
         for prefix, is_prefix, engine in self._routes:
@@ -198,13 +241,28 @@ class CORSMiddleware:
 
         add = engine.response_headers(origin)
         vary_origin = engine.vary_origin
+        started = False
 
         def cors_start_response(
             status: str, headers: list[Header], exc_info: OptExcInfo | None = None
         ) -> Callable[[bytes], object]:
+            nonlocal started
+            started = True
             rewritten = _rewrite(headers, add, vary_origin)
             if exc_info is None:
                 return start_response(status, rewritten)
             return start_response(status, rewritten, exc_info)
 
-        return self.app(environ, cors_start_response)
+        if not self.catch_exceptions:
+            return self.app(environ, cors_start_response)
+        try:
+            return self.app(environ, cors_start_response)
+        except Exception:
+            if started:
+                raise
+            logger.exception(
+                "Unhandled exception in the wrapped application: %s %r",
+                environ.get("REQUEST_METHOD", "?"), environ.get("PATH_INFO", "")[:200],
+            )
+            cors_start_response(ERROR_STATUS, list(_ERROR_HEADERS), sys.exc_info())
+            return [_ERROR_BODY]

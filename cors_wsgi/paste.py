@@ -14,8 +14,9 @@
     [pipeline:main]
     pipeline = cors myapp
 
-Keys are the :class:`~cors_wsgi.CORSPolicy` argument names, plus ``debug``
-and ``paths`` (path patterns that get the policy; default: every path).
+Keys are the :class:`~cors_wsgi.CORSPolicy` argument names, plus ``debug``,
+``paths`` (path patterns that get the policy; default: every path) and
+``catch_exceptions``.
 Lists split on commas, spaces and newlines; booleans accept only
 true/false, yes/no, on/off, 1/0; integers are strict.
 
@@ -32,7 +33,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
-from cors_wsgi._settings import MIDDLEWARE_CONVERTERS, POLICY_CONVERTERS, convert
+from cors_wsgi._settings import MIDDLEWARE_CONVERTERS, POLICY_CONVERTERS, convert, rename
 from cors_wsgi.errors import CORSConfigError, Problem
 from cors_wsgi.middleware import CORSMiddleware, _compile_paths
 from cors_wsgi.policy import CORSPolicy
@@ -46,23 +47,27 @@ __all__ = ["filter_factory", "middleware_from_settings"]
 def middleware_from_settings(
     settings: Mapping[str, object],
     problems: list[Problem] | None = None,
+    *,
+    key_name: Callable[[str], str] = str,
 ) -> Callable[[WSGIApplication], CORSMiddleware]:
-    """Validate ``settings`` (ini-style keys, string or Python values) now;
-    return ``wrap(app)``, which builds the middleware.
+    """Validate ``settings`` (argument-named keys, string or Python values)
+    now; return ``wrap(app)``, which builds the middleware.
 
+    :param key_name: how an argument is spelled to the user in problems,
+        e.g. ``lambda a: "CORS_" + a.upper()``.
     :raises CORSConfigError: with every problem, including those passed in.
     """
     found = list(problems or ())
-    policy_kwargs, middleware_kwargs = convert(settings, found)
+    policy_kwargs, middleware_kwargs = convert(settings, found, key_name=key_name)
     policy: CORSPolicy | None = None
     try:
         policy = CORSPolicy(**policy_kwargs)  # type: ignore[arg-type]
     except CORSConfigError as error:
-        found.extend(error.problems)
+        found.extend(rename(error.problems, key_name))
 
     paths = middleware_kwargs.pop("paths", ())
     if isinstance(paths, str) or not isinstance(paths, Iterable):
-        found.append(Problem("invalid-type", "paths", paths, "expected a list of path patterns."))
+        found.append(Problem("invalid-type", key_name("paths"), paths, "expected a list of path patterns."))
         paths = ()
     target: CORSPolicy | dict[str, CORSPolicy] | None = policy
     if policy is not None and paths:
@@ -70,17 +75,21 @@ def middleware_from_settings(
         try:
             _compile_paths(target)
         except CORSConfigError as error:
-            found.extend(error.problems)
+            found.extend(rename(error.problems, key_name))
 
-    debug = middleware_kwargs.get("debug", False)
-    if not isinstance(debug, bool):
-        found.append(Problem("invalid-type", "debug", debug, "expected True or False."))
+    flags: dict[str, bool] = {}
+    for name in ("debug", "catch_exceptions"):
+        value = middleware_kwargs.get(name, False)
+        if isinstance(value, bool):
+            flags[name] = value
+        else:
+            found.append(Problem("invalid-type", key_name(name), value, "expected True or False."))
     if found or target is None:
         raise CORSConfigError(found)
-    settled, settled_debug = target, bool(debug)
+    settled = target
 
     def wrap(app: WSGIApplication) -> CORSMiddleware:
-        return CORSMiddleware(app, settled, debug=settled_debug)
+        return CORSMiddleware(app, settled, **flags)
 
     return wrap
 

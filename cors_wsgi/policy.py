@@ -344,6 +344,39 @@ class CORSPolicy:
             private_network=private_network,
         ))
 
+    @classmethod
+    def from_settings(cls, settings: object, prefix: str = "CORS_") -> CORSPolicy:
+        """Build a policy from ``prefix``-ed settings, one key per argument.
+
+        ``settings`` is any mapping (Flask ``app.config``, ``os.environ``, a
+        dict) or an object with attributes (Django ``django.conf.settings``).
+        ``CORS_ALLOW_ORIGINS`` becomes ``allow_origins``, and so on.  A value
+        may be a Python value (``["https://app.example.com"]``, ``600``,
+        ``True``) or a string, then converted exactly like the ini keys
+        (lists split on commas, spaces and newlines; strict booleans and
+        integers).  ``CORS_DEBUG``, ``CORS_PATHS`` and
+        ``CORS_CATCH_EXCEPTIONS`` belong to :meth:`CORSMiddleware.from_settings`
+        and are ignored here.  The result equals (``==``) the policy the
+        constructor builds from the same values.
+
+        :raises CORSConfigError: with every problem, unknown ``CORS_*`` keys
+            (typos) included, each naming the settings key.
+        """
+        from cors_wsgi import _settings
+
+        def key_name(argument: str) -> str:
+            return prefix + argument.upper()
+
+        problems: list[Problem] = []
+        kwargs, _ = _settings.convert(_settings.prefixed(settings, prefix), problems, key_name=key_name)
+        try:
+            policy = cls(**kwargs)  # type: ignore[arg-type]
+        except CORSConfigError as error:
+            problems.extend(_settings.rename(error.problems, key_name))
+        if problems:
+            raise CORSConfigError(problems)
+        return policy
+
     # -- queries ---------------------------------------------------------
 
     @property

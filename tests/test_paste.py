@@ -163,3 +163,8 @@ def test_example_ini_actual_request_reaches_flask() -> None:
     response = webtest.TestApp(app, lint=True).get("/api/items", headers={"Origin": "http://localhost:8080"})
     assert response.json == [{"id": 1, "name": "first"}]
     assert response.headers["Access-Control-Allow-Origin"] == "http://localhost:8080"
+
+
+def test_catch_exceptions_key_reaches_the_middleware(tmp_path: Path) -> None:
+    app = load(tmp_path, f"use = egg:cors_wsgi\nallow_origins = {APP}\ncatch_exceptions = yes\n")
+    assert app.catch_exceptions is True
