@@ -12,8 +12,10 @@ then try a preflight from another shell::
          -H 'Access-Control-Request-Method: PUT' \\
          -H 'Access-Control-Request-Headers: content-type'
 
-The same app is configured from an ini file in ``examples/app.ini``, whose
-``[app:api]`` section uses :func:`app_factory` below.
+Other servers: ``waitress-serve --call examples.flask_app:create_app`` or
+``gunicorn 'examples.flask_app:create_app()'``.  The same app is configured
+from an ini file in ``examples/app.ini``, whose ``[app:api]`` section uses
+:func:`app_factory` below.
 """
 
 from __future__ import annotations
@@ -25,17 +27,19 @@ from typing import Any
 
 from flask import Flask, Response, abort, jsonify, request
 
-from cors_wsgi import CORSMiddleware, CORSPolicy
+from cors_wsgi import CORSMiddleware
 
-#: The browser page's origins allowed to call this API (the demo page runs there).
-POLICY = CORSPolicy(
-    allow_origins=["http://localhost:8080", "http://127.0.0.1:8080"],
-    allow_methods=["GET", "POST", "PUT", "DELETE"],
-    allow_headers=["Content-Type", "Authorization"],
-    expose_headers=["X-Request-Id"],
-    allow_credentials=True,
-    max_age=600,
-)
+#: cors_wsgi settings the Flask way: ``CORS_``-prefixed keys in ``app.config``
+#: (they could equally come from ``app.config.from_prefixed_env()`` or a file).
+CORS_CONFIG = {
+    "CORS_ALLOW_ORIGINS": ["http://localhost:8080", "http://127.0.0.1:8080"],
+    "CORS_ALLOW_METHODS": ["GET", "POST", "PUT", "DELETE"],
+    "CORS_ALLOW_HEADERS": ["Content-Type", "Authorization"],
+    "CORS_EXPOSE_HEADERS": ["X-Request-Id"],
+    "CORS_ALLOW_CREDENTIALS": True,
+    "CORS_MAX_AGE": 600,
+    "CORS_PATHS": ["/api/*"],
+}
 
 
 def create_flask_app() -> Flask:
@@ -86,10 +90,13 @@ def create_flask_app() -> Flask:
     return app
 
 
-def create_app(policy: CORSPolicy = POLICY) -> Flask:
-    """The Flask app with cors_wsgi in front of ``/api/*``, the Flask way."""
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """The Flask app with cors_wsgi in front of ``/api/*``, configured from
+    ``app.config`` (``config`` overrides :data:`CORS_CONFIG`)."""
     app = create_flask_app()
-    app.wsgi_app = CORSMiddleware(app.wsgi_app, {"/api/*": policy})  # type: ignore[method-assign]
+    app.config.from_mapping(CORS_CONFIG)
+    app.config.from_mapping(config or {})
+    app.wsgi_app = CORSMiddleware.from_settings(app.wsgi_app, app.config)  # type: ignore[method-assign]
     return app
 
 
@@ -107,7 +114,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8000, help="TCP port (default: %(default)s)")
     args = parser.parse_args(argv)
     print(f"cors_wsgi example API on http://{args.host}:{args.port}/api/items", flush=True)
-    print(f"allowed origins: {', '.join(POLICY.allow_origins)}  (Ctrl-C stops)", flush=True)
+    print(f"allowed origins: {', '.join(CORS_CONFIG['CORS_ALLOW_ORIGINS'])}  (Ctrl-C stops)", flush=True)
     waitress.serve(create_app(), host=args.host, port=args.port)
 
 

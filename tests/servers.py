@@ -66,3 +66,40 @@ def serve_wsgiref(app: Any) -> Iterator[tuple[str, int]]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def run_server(argv: list[str], port: int, cwd: str, env: dict[str, str], timeout: float = 30.0) -> Iterator[None]:
+    """Run a server command (gunicorn, pserve, waitress-serve) until it listens
+    on ``127.0.0.1:port``; stop it afterwards.  Fails with its output if it
+    exits early or does not listen within ``timeout`` seconds."""
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryFile() as output:
+        process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    output.seek(0)
+                    raise RuntimeError(f"{argv[0]} did not start:\n{output.read().decode(errors='replace')}")
+                try:
+                    with socket.create_connection(("127.0.0.1", port), timeout=1.0):
+                        break
+                except OSError:
+                    time.sleep(0.1)
+            yield
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)

@@ -1,0 +1,1 @@
+"""A minimal Django project wrapped by cors_wsgi (policy from ``settings``)."""
