@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import shlex
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,7 +19,7 @@ import pytest
 import webtest
 from paste.deploy import loadapp
 
-from tests.servers import free_port, run_server, serve, serve_wsgiref
+from tests.servers import free_port, run_server
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -111,30 +112,35 @@ def pyramid_ini_on_port(port: int, directory: Path) -> Path:
     return copy
 
 
-@pytest.fixture(scope="module", params=[
-    "flask-waitress-serve", "flask-wsgiref", "django-gunicorn", "django-waitress", "pyramid-pserve",
-    "pyramid-gunicorn-paste",
-])
+#: The server commands the README's "Use it with" section shows, verbatim; the
+#: tests run each with its port (8000 or 6543) moved to a free one.
+SERVER_COMMANDS = {
+    "flask-gunicorn": "gunicorn 'examples.flask_app:create_app()' -b 127.0.0.1:8000",
+    "flask-waitress-serve": "waitress-serve --listen=127.0.0.1:8000 --call examples.flask_app:create_app",
+    "flask-wsgiref": "python -m examples.wsgiref_server --port 8000",
+    "django-gunicorn": "gunicorn examples.django_site.wsgi:application -b 127.0.0.1:8000",
+    "django-waitress-serve": "waitress-serve --listen=127.0.0.1:8000 examples.django_site.wsgi:application",
+    "pyramid-pserve": "PYTHONPATH=. pserve examples/pyramid_app/development.ini",
+    "pyramid-gunicorn-paste": "gunicorn --paste examples/pyramid_app/development.ini -b 127.0.0.1:6543",
+}
+
+
+def server_argv(command: str, port: int, ini_copy: Path) -> list[str]:
+    argv = shlex.split(command.replace("PYTHONPATH=. ", ""))
+    argv = [a.replace("127.0.0.1:8000", f"127.0.0.1:{port}").replace("127.0.0.1:6543", f"127.0.0.1:{port}")
+            for a in argv]
+    if "--port" in argv:
+        argv[argv.index("--port") + 1] = str(port)
+    if argv[0] == "pserve":
+        argv[1] = str(ini_copy)
+    return [sys.executable if argv[0] == "python" else str(BIN / argv[0]), *argv[1:]]
+
+
+@pytest.fixture(scope="module", params=sorted(SERVER_COMMANDS))
 def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HTTPClient]:
-    name = request.param
-    if name == "flask-wsgiref":
-        with serve_wsgiref(flask_app()) as (_, port):
-            yield HTTPClient(port)
-        return
-    if name == "django-waitress":
-        with serve(django_app()) as (_, port):
-            yield HTTPClient(port)
-        return
     port = free_port()
-    bind = f"127.0.0.1:{port}"
-    commands = {
-        "flask-waitress-serve": [str(BIN / "waitress-serve"), f"--listen={bind}", "--call",
-                                 "examples.flask_app:create_app"],
-        "django-gunicorn": [str(BIN / "gunicorn"), "-b", bind, "-w", "1", "examples.django_site.wsgi:application"],
-        "pyramid-pserve": [str(BIN / "pserve"), str(pyramid_ini_on_port(port, tmp_path_factory.mktemp("ini")))],
-        "pyramid-gunicorn-paste": [str(BIN / "gunicorn"), "-b", bind, "-w", "1", "--paste", str(PYRAMID_INI)],
-    }
-    with run_server(commands[name], port, cwd=str(ROOT), env=env()):
+    ini_copy = pyramid_ini_on_port(port, tmp_path_factory.mktemp("ini"))
+    with run_server(server_argv(SERVER_COMMANDS[request.param], port, ini_copy), port, cwd=str(ROOT), env=env()):
         yield HTTPClient(port)
 
 

@@ -9,6 +9,7 @@ import webtest
 from paste.deploy import loadapp
 
 from cors_wsgi.errors import PROBLEM_CODES
+from tests.test_examples import SERVER_COMMANDS
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.rst").read_text()
@@ -27,8 +28,13 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert test_command in (ROOT / ".ci" / "run").read_text().splitlines()
 
 
+def quick_start(language: str) -> str:
+    (block,) = [b for b in code_blocks(language) if not b.startswith("# examples/")]
+    return block
+
+
 def test_readme_python_quick_start_runs() -> None:
-    (block,) = code_blocks("python")
+    block = quick_start("python")
     namespace: dict[str, object] = {"__name__": "readme_quick_start"}
     exec(compile(block, "README.rst", "exec"), namespace)
     client = webtest.TestApp(namespace["app"], lint=True)
@@ -38,7 +44,7 @@ def test_readme_python_quick_start_runs() -> None:
 
 
 def test_readme_ini_quick_start_loads(tmp_path: Path) -> None:
-    (block,) = code_blocks("ini")
+    block = quick_start("ini")
     ini = tmp_path / "readme.ini"
     ini.write_text(block)
     client = webtest.TestApp(loadapp(f"config:{ini}"), lint=True)
@@ -50,3 +56,35 @@ def test_readme_lists_every_problem_code() -> None:
     listed = set(re.findall(r"``([a-z]+(?:-[a-z]+)+)``", README.split("What is refused, and why")[1]))
     assert set(PROBLEM_CODES) <= listed | {"invalid-type"}
     assert "``invalid-type``" in README
+
+
+def significant(line: str) -> str:
+    """A line without indentation or a trailing ``# type: ignore`` / ``# noqa``."""
+    return re.sub(r"\s+# (type: ignore|noqa)\b.*$", "", line).strip()
+
+
+def example_blocks() -> list[tuple[str, str]]:
+    blocks = [b for language in ("python", "ini") for b in code_blocks(language)]
+    return [(b.splitlines()[0][2:].strip(), b) for b in blocks if b.startswith("# examples/")]
+
+
+def test_readme_has_an_example_block_per_framework() -> None:
+    paths = {path for path, _ in example_blocks()}
+    assert paths == {"examples/flask_app.py", "examples/django_site/settings.py",
+                     "examples/django_site/wsgi.py", "examples/pyramid_app/development.ini"}
+
+
+def test_readme_example_blocks_are_copied_from_tested_examples() -> None:
+    for path, block in example_blocks():
+        source = [significant(line) for line in (ROOT / path).read_text().splitlines()]
+        wanted = [significant(line) for line in block.splitlines()[1:] if significant(line)]
+        position = 0
+        for line in wanted:
+            assert line in source[position:], f"{path}: {line!r} is not in the example (in order)"
+            position = source.index(line, position) + 1
+
+
+def test_readme_server_commands_are_the_tested_ones() -> None:
+    (block,) = code_blocks("console")
+    commands = [line.strip() for line in block.splitlines() if line.strip()]
+    assert sorted(commands) == sorted(SERVER_COMMANDS.values())
