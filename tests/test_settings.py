@@ -121,3 +121,17 @@ def test_middleware_from_settings_names_bad_flag_keys() -> None:
     assert sorted((p.code, p.argument) for p in caught.value.problems) == [
         ("invalid-type", "CORS_CATCH_EXCEPTIONS"), ("invalid-value", "CORS_DEBUG"),
     ]
+
+
+def test_django_settings_module_equals_the_constructor(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DJANGO_SETTINGS_MODULE", "examples.django_site.settings")
+    from django.conf import settings
+
+    assert CORSPolicy.from_settings(settings) == CORSPolicy(
+        allow_origins=["http://localhost:8080", "http://127.0.0.1:8080"],
+        allow_methods=["GET", "POST", "PUT", "DELETE"],
+        allow_headers=["Content-Type", "Authorization"],
+        expose_headers=["X-Request-Id"],
+        allow_credentials=True,
+        max_age=600,
+    )

@@ -164,6 +164,7 @@ def api_policies(page: str, page_port: int) -> dict[str, CORSPolicy]:
         "/expose/*": CORSPolicy(allow_origins=page, expose_headers="X-Exposed"),
         "/cached/*": CORSPolicy(allow_origins=page, allow_methods="PUT", max_age=600),
         "/uncached/*": CORSPolicy(allow_origins=page, allow_methods="PUT", max_age=0),
+        "/default-cache/*": CORSPolicy(allow_origins=page, allow_methods="PUT"),
         "/public/*": CORSPolicy(allow_origins="*", allow_methods="PUT"),
         "/subdomains/*": CORSPolicy(allow_origins=f"http://*.localhost:{page_port}"),
     }
