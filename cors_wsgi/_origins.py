@@ -32,6 +32,10 @@ if TYPE_CHECKING:
 
 __all__ = ["OriginMatcher", "compile_origins"]
 
+#: Most non-exact origins whose verdict is remembered; the memo is emptied
+#: when full, so hostile, ever-changing origins cost memory only up to this.
+MEMO_SIZE = 1024
+
 #: Longest request origin that is parsed for pattern or regex matching.  A DNS
 #: name has at most 253 characters; the rest leaves room for scheme and port.
 MAX_ORIGIN_LENGTH = 512
@@ -264,7 +268,7 @@ def _parse_pattern(item: str, argument: str, problems: list[Problem]) -> _Patter
 class OriginMatcher:
     """The compiled form of a policy's origins; ``matches`` runs per request."""
 
-    __slots__ = ("_any_port", "_exact", "_parse", "_regex", "_sub", "_sub_any_port")
+    __slots__ = ("_any_port", "_exact", "_memo", "_parse", "_regex", "_sub", "_sub_any_port")
 
     def __init__(self, patterns: Iterable[_Pattern], regex: re.Pattern[str] | None) -> None:
         exact: set[str] = set()
@@ -286,6 +290,7 @@ class OriginMatcher:
         self._sub_any_port = frozenset(sub_any_port)
         self._regex = regex
         self._parse = bool(any_port or sub or sub_any_port or regex is not None)
+        self._memo: dict[str, bool] = {}
 
     def matches(self, origin: str) -> bool:
         """True when ``origin`` (the ``Origin`` request header, exactly as
@@ -296,6 +301,16 @@ class OriginMatcher:
             return True
         if not self._parse or len(origin) > MAX_ORIGIN_LENGTH:
             return False
+        memo = self._memo
+        verdict = memo.get(origin)
+        if verdict is None:
+            verdict = self._match_patterns(origin)
+            if len(memo) >= MEMO_SIZE:
+                memo.clear()
+            memo[origin] = verdict
+        return verdict
+
+    def _match_patterns(self, origin: str) -> bool:
         shape = _ORIGIN_SHAPE.fullmatch(origin)
         if shape is None:
             return False

@@ -84,3 +84,22 @@ def test_overlong_origin_is_not_parsed_or_allowed() -> None:
 
 def test_allow_all_allows_null() -> None:
     assert CORSPolicy(allow_origins="*").allows_origin("null")
+
+
+def test_repeated_origins_get_the_same_verdict() -> None:
+    policy = CORSPolicy(allow_origins="https://*.example.com")
+    for _ in range(3):
+        assert policy.allows_origin("https://a.example.com")
+        assert not policy.allows_origin("https://a.example.net")
+
+
+def test_memo_of_pattern_verdicts_stays_bounded_under_ever_new_origins() -> None:
+    from cors_wsgi._origins import MEMO_SIZE, OriginMatcher
+
+    policy = CORSPolicy(allow_origins="https://*.example.com")
+    matcher = policy._engine._origin_matches.__self__
+    assert isinstance(matcher, OriginMatcher)
+    for i in range(MEMO_SIZE * 3):
+        policy.allows_origin(f"https://x{i}.attacker.invalid")
+    assert len(matcher._memo) <= MEMO_SIZE
+    assert policy.allows_origin("https://b.example.com")
