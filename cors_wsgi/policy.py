@@ -22,6 +22,7 @@ Rules come from the WHATWG Fetch standard, "CORS protocol"
 from __future__ import annotations
 
 import datetime
+import inspect
 import re
 from collections.abc import Iterable
 from typing import Any, NoReturn
@@ -411,11 +412,10 @@ class CORSPolicy:
         return hash(self._key())
 
     def __repr__(self) -> str:
-        defaults = _DEFAULTS
         args = ", ".join(
             f"{name}={getattr(self, name)!r}"
             for name in _FIELDS
-            if getattr(self, name) != defaults[name]
+            if getattr(self, name) != _DEFAULTS[name]
         )
         return f"CORSPolicy({args})"
 
@@ -435,15 +435,9 @@ def _rebuild(arguments: dict[str, Any]) -> CORSPolicy:
     return CORSPolicy(**arguments)
 
 
+#: The constructor's defaults, read from its signature (one source of truth).
 _DEFAULTS: dict[str, object] = {
-    "allow_origins": (),
-    "allow_origin_regex": None,
-    "allow_methods": (),
-    "allow_headers": (),
-    "expose_headers": (),
-    "allow_credentials": False,
-    "max_age": None,
-    "allow_private_network": False,
-    "dangerously_tolerate_insecure_origins": False,
-    "dangerously_tolerate_subdomains_of_public_suffixes": False,
+    name: parameter.default
+    for name, parameter in inspect.signature(CORSPolicy.__init__).parameters.items()
+    if name != "self"
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import inspect
 import pickle
 import re
 from typing import Any
@@ -303,3 +304,18 @@ def test_every_code_raised_is_in_the_documented_registry() -> None:
 
 def test_problem_codes_are_kebab_case() -> None:
     assert all(re.fullmatch(r"[a-z]+(-[a-z]+)*", code) for code in PROBLEM_CODES)
+
+
+def test_policy_fields_are_the_constructor_arguments() -> None:
+    from cors_wsgi.policy import _FIELDS
+
+    arguments = [name for name in inspect.signature(CORSPolicy.__init__).parameters if name != "self"]
+    assert list(_FIELDS) == arguments
+    assert list(CORSPolicy(allow_origins=ORIGIN).as_dict()) == arguments
+
+
+def test_every_policy_argument_can_be_set_from_ini_and_settings() -> None:
+    from cors_wsgi._settings import POLICY_CONVERTERS
+
+    arguments = {name for name in inspect.signature(CORSPolicy.__init__).parameters if name != "self"}
+    assert set(POLICY_CONVERTERS) == arguments
