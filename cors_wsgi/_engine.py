@@ -50,7 +50,10 @@ _REASONS = {
     "method": b"CORS preflight refused: method not allowed\n",
     "headers": b"CORS preflight refused: request header not allowed\n",
 }
-_FAILURE_HEADERS_BASE: tuple[Header, ...] = (("Content-Type", "text/plain; charset=utf-8"),)
+_FAILURE_HEADERS: dict[str, tuple[Header, ...]] = {
+    reason: (("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body))))
+    for reason, body in _REASONS.items()
+}
 
 
 def is_token(value: str) -> bool:
@@ -256,6 +259,4 @@ class Engine:
                 headers.extend(self._debug_lists)
                 headers.append(self._vary)
                 return PREFLIGHT_SUCCESS_STATUS, headers, b""
-        body = _REASONS[reason]
-        headers = [*_FAILURE_HEADERS_BASE, ("Content-Length", str(len(body))), self._vary]
-        return PREFLIGHT_FAILURE_STATUS, headers, body
+        return PREFLIGHT_FAILURE_STATUS, [*_FAILURE_HEADERS[reason], self._vary], _REASONS[reason]
