@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from cors_wsgi._regex import check_regex
 from cors_wsgi.errors import Problem
 
 if TYPE_CHECKING:
@@ -50,35 +51,17 @@ _ORIGIN_SHAPE = re.compile(
 )
 
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*")
-_DNS_HOST = re.compile(r"[a-z0-9_\-]+(?:\.[a-z0-9_\-]+)*")
+_DNS_HOST = re.compile(r"[a-z0-9_\-]+(?:\.[a-z0-9_\-]+)*\.?")
 _IPV4 = re.compile(r"[0-9]+(?:\.[0-9]+){3}")
+_HEX = re.compile(r"0[xX][0-9a-fA-F]*")
+
+#: Schemes whose hosts the URL Standard parses as domains and addresses
+#: (https://url.spec.whatwg.org/#special-scheme); other schemes' hosts are opaque.
+_SPECIAL_SCHEMES = frozenset({"http", "https", "ws", "wss", "ftp"})
 
 _DEFAULT_PORTS = {"http": "80", "https": "443", "ws": "80", "wss": "443", "ftp": "21"}
 
-#: Origins no credentialed regex may match: they belong to nobody the user
-#: could mean to trust (``.invalid`` is reserved by RFC 2606).
-_UNRELATED_ORIGINS = (
-    "https://attacker.invalid",
-    "http://attacker.invalid",
-    "https://attacker.invalid:8443",
-    "https://example.com.attacker.invalid",
-)
-
 _EXAMPLE = "'https://app.example.com'"
-
-_LITERAL_TAIL = re.compile(r"(?:[A-Za-z0-9\-]|\\\.)+(?=(?:\$|\\Z)?\Z)")
-
-
-def _probes(source: str) -> tuple[str, ...]:
-    """Unrelated origins a credentialed regex must not match: fixed ones, plus
-    the regex's literal domain tail glued to an attacker's label, which
-    catches the classic missing ``\\.`` (``.*example\\.com`` matching
-    ``https://attackerexample.com``; expressjs/cors#408)."""
-    tail = _LITERAL_TAIL.search(source)
-    if tail is None or tail.group().startswith("\\"):
-        return _UNRELATED_ORIGINS
-    domain = tail.group().replace("\\.", ".").lower()
-    return (*_UNRELATED_ORIGINS, f"https://attacker{domain}", f"http://attacker{domain}")
 
 
 @functools.cache
@@ -93,11 +76,123 @@ def _public_suffix_list() -> PublicSuffixList:
 def _is_loopback_host(host: str) -> bool:
     """True for hosts that can only be this machine: ``localhost``,
     ``*.localhost`` (RFC 6761), ``127.0.0.0/8`` and ``[::1]``."""
+    host = host[:-1] if host.endswith(".") else host
     if host == "localhost" or host.endswith(".localhost"):
         return True
     if host == "[::1]":
         return True
     return bool(_IPV4.fullmatch(host)) and host.startswith("127.")
+
+
+class HostError(ValueError):
+    """A host no browser can send; ``code`` is the problem code to report."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _ipv4_number(part: str) -> int:
+    """One part of an IPv4 address as the URL Standard reads it: ``0x`` hex,
+    a leading ``0`` octal, else decimal (https://url.spec.whatwg.org/#ipv4-number-parser)."""
+    if _HEX.fullmatch(part):
+        return int(part[2:] or "0", 16)
+    if len(part) > 1 and part.startswith("0"):
+        if not part.isdigit() or not set(part) <= set("01234567"):
+            raise ValueError(f"{part!r} is not an octal number")
+        return int(part, 8)
+    if not part.isascii() or not part.isdigit():
+        raise ValueError(f"{part!r} is not a number")
+    return int(part)
+
+
+def _ipv4(host: str) -> str:
+    """https://url.spec.whatwg.org/#concept-ipv4-parser, serialized."""
+    parts = host.split(".")
+    if parts[-1] == "" and len(parts) > 1:
+        parts.pop()
+    if len(parts) > 4:
+        raise HostError("invalid-host", f"{host!r} ends in a number, so it must be an IPv4 "
+                        "address, and it has more than four parts")
+    try:
+        numbers = [_ipv4_number(part) for part in parts]
+    except ValueError as error:
+        raise HostError("invalid-host", f"{host!r} ends in a number, so it must be an IPv4 "
+                        f"address, but {error}") from None
+    if any(n > 255 for n in numbers[:-1]) or numbers[-1] >= 256 ** (5 - len(numbers)):
+        raise HostError("invalid-host", f"{host!r} is an IPv4 address out of range")
+    value = numbers[-1] + sum(n * 256 ** (3 - i) for i, n in enumerate(numbers[:-1]))
+    return str(ipaddress.IPv4Address(value))
+
+
+def _ends_in_a_number(host: str) -> bool:
+    """https://url.spec.whatwg.org/#ends-in-a-number-checker"""
+    parts = host.split(".")
+    if parts[-1] == "" and len(parts) > 1:
+        parts.pop()
+    last = parts[-1]
+    return (last != "" and last.isascii() and last.isdigit()) or bool(_HEX.fullmatch(last))
+
+
+def parse_host(host: str, *, special: bool = True) -> tuple[str, bool]:
+    """A configured host -> ``(host as browsers serialize it, is an address)``.
+
+    Follows the URL Standard's host parser (https://url.spec.whatwg.org/#host-parsing)
+    for special schemes: IPv6 in brackets, compressed and lower-case, no zone
+    id; a host that ends in a number is an IPv4 address (``127.1`` and
+    ``0x7f.0.0.1`` are ``127.0.0.1``; ``foo.bar.255`` is invalid); other
+    hosts go through UTS 46 (``idna``), lower-cased, IDN labels in punycode,
+    ``xn--`` labels checked, a trailing dot kept.  Other schemes' hosts are
+    only lower-cased.
+
+    :raises HostError: saying why no browser can send such a host.
+    """
+    if host.startswith("["):
+        if "%" in host:
+            raise HostError("invalid-host", f"{host!r} has an IPv6 zone id, which browsers never send")
+        try:
+            if not host.endswith("]"):
+                raise ValueError
+            address = ipaddress.IPv6Address(host[1:-1])
+        except ValueError:
+            raise HostError("origin-not-serialized", f"{host!r} is not a valid IPv6 address") from None
+        return f"[{address.compressed}]", True
+    if not special:
+        lowered = host.lower()
+        if not lowered.isascii() or not _DNS_HOST.fullmatch(lowered):
+            raise HostError("origin-not-serialized", f"{host!r} is not a host name")
+        return lowered, False
+    if not host or host == ".":
+        raise HostError("origin-not-serialized", "the host is empty")
+    ascii_host = host.lower()
+    if not host.isascii() or "xn--" in ascii_host:
+        import idna
+
+        try:
+            mapped = idna.uts46_remap(host, std3_rules=False, transitional=False)
+            labels = []
+            for label in mapped.split("."):
+                if label.startswith("xn--"):
+                    idna.decode(label)  # raises for invalid punycode
+                    labels.append(label)
+                elif label.isascii():
+                    labels.append(label)
+                else:
+                    labels.append(idna.alabel(label).decode("ascii"))
+            ascii_host = ".".join(labels)
+        except (idna.IDNAError, UnicodeError) as error:
+            raise HostError(
+                "invalid-host", f"{host!r} is not a valid internationalized domain name ({error})"
+            ) from None
+    if _ends_in_a_number(ascii_host):
+        return _ipv4(ascii_host), True
+    if not _DNS_HOST.fullmatch(ascii_host):
+        raise HostError(
+            "origin-not-serialized",
+            f"{host!r} is not a host name: use letters, digits, '-' and non-empty "
+            "dot-separated labels",
+        )
+    return ascii_host, False
 
 
 @dataclass(frozen=True)
@@ -210,34 +305,18 @@ def _parse_pattern(item: str, argument: str, problems: list[Problem]) -> _Patter
             "'https://*.example.com', or for the port, as in 'http://localhost:*'.",
         )
         return None
-    canonical_host = bare.lower()
-    if not canonical_host.isascii():
-        try:
-            canonical_host = canonical_host.encode("idna").decode("ascii")
-        except UnicodeError:
-            problem("origin-not-serialized", f"{bare!r} is not a valid host name.")
-            return None
-    if canonical_host.startswith("["):
-        try:
-            address = ipaddress.IPv6Address(canonical_host[1:-1])
-        except ValueError:
-            problem("origin-not-serialized", f"{bare!r} is not a valid IPv6 address.")
-            return None
-        if subdomains:
-            problem("misplaced-wildcard", "a subdomain wildcard needs a DNS name, not an address.")
-            return None
-        canonical_host = f"[{address.compressed}]"
-    elif not _DNS_HOST.fullmatch(canonical_host):
+    special = scheme.lower() in _SPECIAL_SCHEMES
+    try:
+        canonical_host, is_address = parse_host(bare, special=special)
+    except HostError as error:
+        problem(error.code, f"browsers can never send this origin: {error}.")
+        return None
+    if subdomains and (is_address or canonical_host.endswith(".")):
         problem(
-            "origin-not-serialized",
-            f"{bare!r} is not a host name: use letters, digits, '-' and "
-            "non-empty dot-separated labels, no trailing dot.",
+            "misplaced-wildcard",
+            "a subdomain wildcard needs a DNS name without a trailing dot, not an address.",
         )
         return None
-    elif subdomains and canonical_host.rpartition(".")[2].isdigit():
-        problem("misplaced-wildcard", "a subdomain wildcard needs a DNS name, not an address.")
-        return None
-
     canonical = (
         f"{scheme.lower()}://{'*.' if subdomains else ''}{canonical_host}"
         f"{':' + canonical_port if canonical_port else ''}"
@@ -256,6 +335,8 @@ def _parse_pattern(item: str, argument: str, problems: list[Problem]) -> _Patter
             why.append("IDN hosts in punycode")
         if bare.startswith("[") and canonical_host != bare.lower():
             why.append("IPv6 addresses in their shortest form")
+        elif is_address and canonical_host != bare:
+            why.append("IPv4 addresses as four decimal numbers")
         reasons = ", ".join(why) or "the serialized form"
         problem(
             "origin-not-serialized",
@@ -270,7 +351,7 @@ class OriginMatcher:
 
     __slots__ = ("_any_port", "_exact", "_memo", "_parse", "_regex", "_sub", "_sub_any_port")
 
-    def __init__(self, patterns: Iterable[_Pattern], regex: re.Pattern[str] | None) -> None:
+    def __init__(self, patterns: Iterable[_Pattern], regexes: tuple[re.Pattern[str], ...]) -> None:
         exact: set[str] = set()
         any_port: set[tuple[str, str]] = set()
         sub: set[tuple[str, str, str]] = set()
@@ -288,8 +369,9 @@ class OriginMatcher:
         self._any_port = frozenset(any_port)
         self._sub = frozenset(sub)
         self._sub_any_port = frozenset(sub_any_port)
-        self._regex = regex
-        self._parse = bool(any_port or sub or sub_any_port or regex is not None)
+        # Each regex was proven to match in linear time (``_regex.py``).
+        self._regex = tuple(regex.fullmatch for regex in regexes)
+        self._parse = bool(any_port or sub or sub_any_port or regexes)
         self._memo: dict[str, bool] = {}
 
     def matches(self, origin: str) -> bool:
@@ -327,19 +409,19 @@ class OriginMatcher:
                 if (scheme, base, port_key) in self._sub or (scheme, base) in self._sub_any_port:
                     return True
                 dot = host.find(".", dot + 1)
-        return self._regex is not None and self._regex.fullmatch(origin) is not None
+        return any(fullmatch(origin) is not None for fullmatch in self._regex)
 
 
 @dataclass(frozen=True)
 class CompiledOrigins:
     allow_all: bool
     matcher: OriginMatcher
-    regex: re.Pattern[str] | None
+    regex: re.Pattern[str] | tuple[re.Pattern[str], ...] | None
 
 
 def compile_origins(
     items: tuple[str, ...],
-    regex: str | re.Pattern[str] | None,
+    regex: object,
     *,
     credentials: bool,
     private_network: bool,
@@ -403,31 +485,35 @@ def compile_origins(
                 "dangerously_tolerate_subdomains_of_public_suffixes=True.",
             ))
 
-    compiled: re.Pattern[str] | None = None
-    if regex is not None:
-        source = regex.pattern if isinstance(regex, re.Pattern) else regex
-        if not isinstance(source, str):
+    regexes: list[re.Pattern[str]] = []
+    for given in _regex_items(regex, problems):
+        try:
+            compiled: re.Pattern[str] = given if isinstance(given, re.Pattern) else re.compile(given)
+        except re.error as error:
             problems.append(Problem(
-                "invalid-type", "allow_origin_regex", regex,
-                "expected a regular expression as a str (or a compiled str pattern).",
+                "invalid-regex", "allow_origin_regex", given, f"does not compile: {error}.",
             ))
-        else:
-            try:
-                compiled = regex if isinstance(regex, re.Pattern) else re.compile(regex)
-            except re.error as error:
-                problems.append(Problem(
-                    "invalid-regex", "allow_origin_regex", regex,
-                    f"does not compile: {error}.",
-                ))
-            if compiled is not None and credentials:
-                broad = [o for o in _probes(source) if compiled.fullmatch(o)]
-                if broad:
-                    problems.append(Problem(
-                        "regex-too-broad", "allow_origin_regex", source,
-                        f"with credentials it must not match unrelated origins, but "
-                        f"it matches {broad[0]!r}. Escape dots and spell out the "
-                        r"domain, e.g. r'https://[a-z0-9-]+\.example\.com'.",
-                    ))
+            continue
+        found = check_regex(
+            compiled.pattern,
+            compiled.flags,
+            credentials=credentials,
+            fullmatch=lambda origin, c=compiled: c.fullmatch(origin) is not None,  # type: ignore[misc]
+            host_of=_shape_host,
+            tolerate_insecure=tolerate_insecure,
+            tolerate_public_suffixes=tolerate_public_suffixes,
+            is_public=lambda domain: _public_suffix_list().is_public(domain),
+            registrable=lambda host: _public_suffix_list().privatesuffix(host),
+        )
+        problems.extend(
+            Problem(found_problem.code, "allow_origin_regex", compiled.pattern, found_problem.message)
+            for found_problem in found
+        )
+        regexes.append(compiled)
+    if regex is None or isinstance(regex, (str, re.Pattern)):
+        normalized: re.Pattern[str] | tuple[re.Pattern[str], ...] | None = regexes[0] if regexes else None
+    else:
+        normalized = tuple(regexes)
 
     if not items and regex is None:
         problems.append(Problem(
@@ -437,4 +523,41 @@ def compile_origins(
             "or allow_origins='*' for a public API without credentials.",
         ))
 
-    return CompiledOrigins(allow_all, OriginMatcher(patterns, compiled), compiled)
+    return CompiledOrigins(allow_all, OriginMatcher(patterns, tuple(regexes)), normalized)
+
+
+def _regex_items(regex: object, problems: list[Problem]) -> list[str | re.Pattern[str]]:
+    """``allow_origin_regex`` as a list: one ``str`` or compiled pattern, or
+    an iterable of them (each checked and reported on its own)."""
+    if regex is None:
+        return []
+    if isinstance(regex, (str, re.Pattern)):
+        candidates: list[object] = [regex]
+    elif isinstance(regex, (bytes, bytearray)) or not isinstance(regex, Iterable):
+        candidates = [regex]
+    else:
+        candidates = list(regex)
+        if not candidates:
+            problems.append(Problem(
+                "invalid-type", "allow_origin_regex", regex,
+                "an empty list of regexes allows nothing; pass None instead.",
+            ))
+    items: list[str | re.Pattern[str]] = []
+    for candidate in candidates:
+        if isinstance(candidate, str) or (
+            isinstance(candidate, re.Pattern) and isinstance(candidate.pattern, str)
+        ):
+            items.append(candidate)
+        else:
+            problems.append(Problem(
+                "invalid-type", "allow_origin_regex", candidate,
+                "expected a regular expression as a str (or a compiled str pattern), or a "
+                "list of them.",
+            ))
+    return items
+
+
+def _shape_host(origin: str) -> str | None:
+    """The host of ``origin`` when it has the shape matched against patterns."""
+    shape = _ORIGIN_SHAPE.fullmatch(origin)
+    return shape.group(2) if shape is not None else None

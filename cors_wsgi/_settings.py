@@ -49,14 +49,18 @@ def to_optional_int(value: str) -> int | None:
     return int(text)
 
 
-def to_optional_str(value: str) -> str | None:
-    text = value.strip()
-    return text or None
+def to_regexes(value: str) -> str | tuple[str, ...] | None:
+    """One regex per line (a regex may hold spaces and commas, as in
+    ``{1,3}``): one line -> ``str``, several -> a tuple, none -> ``None``."""
+    lines = [line.strip() for line in value.splitlines() if line.strip()]
+    if not lines:
+        return None
+    return lines[0] if len(lines) == 1 else tuple(lines)
 
 
 POLICY_CONVERTERS: Mapping[str, Callable[[str], object]] = {
     "allow_origins": to_list,
-    "allow_origin_regex": to_optional_str,
+    "allow_origin_regex": to_regexes,
     "allow_methods": to_list,
     "allow_headers": to_list,
     "expose_headers": to_list,

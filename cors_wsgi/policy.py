@@ -223,10 +223,20 @@ class CORSPolicy:
         origin, ``null`` included (never with credentials).  Compared byte for
         byte, as the CORS check does (https://fetch.spec.whatwg.org/#cors-check).
         Default: ``()``.
-    :param allow_origin_regex: a regular expression (``str`` or compiled)
-        that must match the **whole** origin (``re.fullmatch``), e.g.
-        ``r"https://pr-[0-9]+\\.preview\\.example\\.com"``.  Never matches
-        ``null`` or an origin not in serialized form.  Default: ``None``.
+    :param allow_origin_regex: a regular expression (``str`` or compiled),
+        or a list of them, that must match the **whole** origin
+        (``re.fullmatch``), e.g. ``r"https://pr-[0-9]+\\.preview\\.example\\.com"``.
+        Never matches ``null`` or an origin not in serialized form (at most
+        512 characters).  Every regex is proven at construction to match in
+        linear time: nested or overlapping repeats such as
+        ``([a-z0-9]+-?)+`` are refused (``regex-backtracking``), and so are
+        lookarounds and backreferences (``regex-unsupported``).  With
+        credentials, every alternative must spell out its scheme (``https``,
+        or ``http`` for loopback hosts) and end its host with a literal
+        domain that holds the registrable domain, after a literal ``\\.``;
+        after the host only a port may vary (``regex-too-broad``).  A single
+        regex is kept as one compiled pattern, a list as a tuple of them.
+        Default: ``None``.
     :param allow_methods: methods a preflight may ask for, e.g.
         ``["PUT", "DELETE"]``; ``"*"`` for any.  GET, HEAD and POST are
         CORS-safelisted and always allowed.  DELETE, GET, HEAD, OPTIONS, POST
@@ -268,7 +278,7 @@ class CORSPolicy:
     __slots__ = (*_FIELDS, "_engine")
 
     allow_origins: tuple[str, ...]
-    allow_origin_regex: re.Pattern[str] | None
+    allow_origin_regex: re.Pattern[str] | tuple[re.Pattern[str], ...] | None
     allow_methods: tuple[str, ...]
     allow_headers: tuple[str, ...]
     expose_headers: tuple[str, ...]
@@ -283,7 +293,7 @@ class CORSPolicy:
         self,
         *,
         allow_origins: str | Iterable[str] = (),
-        allow_origin_regex: str | re.Pattern[str] | None = None,
+        allow_origin_regex: str | re.Pattern[str] | Iterable[str | re.Pattern[str]] | None = None,
         allow_methods: str | Iterable[str] = (),
         allow_headers: str | Iterable[str] = (),
         expose_headers: str | Iterable[str] = (),

@@ -173,7 +173,6 @@ REFUSALS = [
     ("no-scheme", {"allow_origins": "app.example.com"}, "origin-not-serialized"),
     ("unicode-host", {"allow_origins": "https://bücher.example"}, "origin-not-serialized"),
     ("empty-label", {"allow_origins": "https://app..example.com"}, "origin-not-serialized"),
-    ("trailing-dot", {"allow_origins": "https://example.com."}, "origin-not-serialized"),
     ("long-ipv6", {"allow_origins": "http://[0:0:0:0:0:0:0:1]:8080"}, "origin-not-serialized"),
     ("port-zero", {"allow_origins": "https://app.example.com:0"}, "bad-port"),
     ("port-too-big", {"allow_origins": "https://app.example.com:65536"}, "bad-port"),

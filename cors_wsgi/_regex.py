@@ -1,0 +1,731 @@
+"""Origin regexes: proven at construction to run in linear time, and, with
+credentials, to trust no stranger.
+
+``allow_origin_regex`` is matched with Python's backtracking ``re`` engine,
+which is fast on the patterns people write and catastrophically slow on some
+(``https://([a-z0-9]+-?)+\\.example\\.com`` takes seconds on 30 characters).
+Rather than time patterns or probe them with a handful of origins, this
+module reads the parse tree of the standard library's regex parser and
+proves two properties:
+
+**Linear-time matching** (every regex, with or without credentials).  The
+pattern is turned into a position automaton that keeps *every* route the
+backtracking engine can take: a position reached from another by two
+different routes counts twice (as in ``([a-z0-9]+-?)+``, where the next
+``[a-z0-9]`` is reached by repeating the inner or the outer group).  The
+regex is accepted only when no two routes over the same text ever meet again
+and no two routes can run side by side through a loop.  Then every route
+that is not the one that finally matches dies within a bounded number of
+characters, so the engine's work is linear in the length of the origin
+(which is capped at ``MAX_ORIGIN_LENGTH`` characters anyway).  Only the
+characters a serialized origin can hold are considered, because only origins
+of that shape ever reach the regex.
+
+**Trusts no stranger** (with credentials).  Every alternative the regex
+can take (alternations and optional parts are expanded) must read, in this
+order: a spelled-out scheme and ``://``; ``https``, or ``http`` only for a
+loopback host; a host that is either spelled out, or ends with a spelled-out
+domain that contains its registrable domain (``example.com``, never a public
+suffix), preceded by a literal ``.`` or by a part that can only end in ``.``;
+and after the host, nothing variable but a port (``:`` and digits).  So
+``https://([a-z0-9-]+\\.)*example\\.com`` and
+``https://pr-[0-9]+\\.preview\\.example\\.com`` are accepted, and
+``https://app.example.com`` (unescaped dots), ``https://app\\.example\\.com.*``
+(anything after the domain) and ``https?://app\\.example\\.com`` (``http``)
+are refused, each with a matched stranger origin and a corrected regex.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+if sys.version_info >= (3, 11):
+    from re import _constants as _sre
+    from re import _parser as _sre_parse
+else:  # pragma: no cover - Python 3.10
+    import sre_constants as _sre
+    import sre_parse as _sre_parse
+
+__all__ = [
+    "ORIGIN_ALPHABET",
+    "RegexProblem",
+    "check_regex",
+]
+
+#: Every character a serialized origin of the shape the matcher accepts can
+#: hold (lower-case scheme and host, digits, ``+-._:/[]``).
+ORIGIN_ALPHABET = frozenset("abcdefghijklmnopqrstuvwxyz0123456789+-._:/[]")
+_DIGITS = frozenset("0123456789")
+
+#: Most positions (characters of the pattern, counted repeats unrolled) a
+#: regex may have; beyond it the proof would cost too much at start-up.
+MAX_POSITIONS = 512
+#: Largest count in a counted repeat (``{1,63}``) that is unrolled.
+MAX_COUNT = 255
+#: Most alternatives a credentialed regex may expand into.
+MAX_ALTERNATIVES = 256
+
+_IGNORECASE = re.IGNORECASE.value
+_POSSESSIVE = getattr(_sre, "POSSESSIVE_REPEAT", None)
+_ATOMIC = getattr(_sre, "ATOMIC_GROUP", None)
+_START_ANCHORS = (_sre.AT_BEGINNING, _sre.AT_BEGINNING_STRING)
+_END_ANCHORS = (_sre.AT_END, _sre.AT_END_STRING)
+
+
+@dataclass(frozen=True)
+class RegexProblem:
+    """One reason a regex is refused: a problem code and a fix-it message."""
+
+    code: str
+    message: str
+
+
+class _RefusedError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.problem = RegexProblem(code, message)
+
+
+# -- a small tree over the origin alphabet ------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class _Chars:
+    """One character, from ``chars`` (a subset of the origin alphabet)."""
+
+    chars: frozenset[str]
+    any: bool = False  # an unescaped ``.``
+
+
+@dataclass(frozen=True, eq=False)
+class _Seq:
+    items: tuple[_Node, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class _Alt:
+    options: tuple[_Node, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class _Rep:
+    min: int
+    max: int | None  # None: unbounded
+    body: _Node
+
+
+_Node = _Chars | _Seq | _Alt | _Rep
+
+
+def _category(code: object, char: str) -> bool:
+    if code in (_sre.CATEGORY_DIGIT,):
+        return char.isdigit()
+    if code in (_sre.CATEGORY_NOT_DIGIT,):
+        return not char.isdigit()
+    if code in (_sre.CATEGORY_WORD,):
+        return char.isalnum() or char == "_"
+    if code in (_sre.CATEGORY_NOT_WORD,):
+        return not (char.isalnum() or char == "_")
+    if code in (_sre.CATEGORY_SPACE, _sre.CATEGORY_LINEBREAK):
+        return False
+    if code in (_sre.CATEGORY_NOT_SPACE, _sre.CATEGORY_NOT_LINEBREAK):
+        return True
+    raise _RefusedError("regex-unsupported", f"the character category {code} is not supported.")
+
+
+def _variants(char: str, flags: int) -> tuple[str, ...]:
+    if flags & _IGNORECASE:
+        return (char, char.upper(), char.lower())
+    return (char,)
+
+
+def _set_chars(items: list[tuple[object, object]], flags: int) -> frozenset[str]:
+    negate = False
+    found: set[str] = set()
+    for char in ORIGIN_ALPHABET:
+        hit = False
+        for op, av in items:
+            if op is _sre.NEGATE:
+                negate = True
+            elif op is _sre.LITERAL:
+                hit = hit or any(ord(v) == av for v in _variants(char, flags))
+            elif op is _sre.RANGE:
+                low: int
+                high: int
+                low, high = av  # type: ignore[misc]
+                hit = hit or any(low <= ord(v) <= high for v in _variants(char, flags))
+            elif op is _sre.CATEGORY:
+                hit = hit or _category(av, char)
+            else:
+                raise _RefusedError("regex-unsupported", f"{op} inside a character class is not supported.")
+        if hit:
+            found.add(char)
+    return frozenset(ORIGIN_ALPHABET - found) if negate else frozenset(found)
+
+
+def _convert(pattern: object, flags: int, top: bool = False) -> _Node:
+    """The sre parse tree -> our tree; refuse what cannot be proven."""
+    items: list[_Node] = []
+    entries = list(pattern)  # type: ignore[call-overload]
+    for index, (op, av) in enumerate(entries):
+        if op is _sre.LITERAL:
+            items.append(_Chars(frozenset(v for v in _variants(chr(av), flags) if v in ORIGIN_ALPHABET)))
+        elif op is _sre.NOT_LITERAL:
+            excluded = set(_variants(chr(av), flags))
+            items.append(_Chars(frozenset(ORIGIN_ALPHABET - excluded)))
+        elif op is _sre.ANY:
+            items.append(_Chars(ORIGIN_ALPHABET, any=True))
+        elif op is _sre.IN:
+            items.append(_Chars(_set_chars(av, flags)))
+        elif op is _sre.SUBPATTERN:
+            _group, add_flags, del_flags, sub = av
+            items.append(_convert(sub, (flags | add_flags) & ~del_flags))
+        elif op is _sre.BRANCH:
+            items.append(_Alt(tuple(_convert(option, flags) for option in av[1])))
+        elif op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT):
+            low, high, sub = av
+            items.append(_Rep(low, None if high is _sre.MAXREPEAT else high, _convert(sub, flags)))
+        elif op is _sre.AT and top and (
+            (index == 0 and av in _START_ANCHORS) or (index == len(entries) - 1 and av in _END_ANCHORS)
+        ):
+            continue  # the whole origin is matched (fullmatch): ^ and $ at the ends change nothing
+        elif op is _sre.AT:
+            raise _RefusedError(
+                "regex-unsupported",
+                "anchors and word boundaries may only stand at the very start (^) or end ($); "
+                "the whole origin is always matched.",
+            )
+        elif op in (_sre.ASSERT, _sre.ASSERT_NOT):
+            raise _RefusedError("regex-unsupported", "lookahead and lookbehind assertions are not supported.")
+        elif op in (_sre.GROUPREF, _sre.GROUPREF_EXISTS):
+            raise _RefusedError("regex-unsupported", "backreferences are not supported.")
+        elif op is _POSSESSIVE or op is _ATOMIC:
+            raise _RefusedError(
+                "regex-unsupported", "possessive repeats and atomic groups are not supported."
+            )
+        else:
+            raise _RefusedError("regex-unsupported", f"{op} is not supported.")
+    return items[0] if len(items) == 1 else _Seq(tuple(items))
+
+
+# -- linear time: routes never meet again and never loop side by side --------------
+
+
+@dataclass
+class _Automaton:
+    """Positions (one per character matcher, counted repeats unrolled) with
+    route multiplicities, capped at 2: ``follow[p][q] == 2`` means two
+    different routes lead from ``p`` to ``q``."""
+
+    chars: list[frozenset[str]] = field(default_factory=list)
+    follow: list[dict[int, int]] = field(default_factory=list)
+
+    def add(self, chars: frozenset[str]) -> int:
+        if len(self.chars) >= MAX_POSITIONS:
+            raise _RefusedError(
+                "regex-too-complex",
+                f"the pattern has more than {MAX_POSITIONS} character positions (counted "
+                "repeats such as {1,63} count once per repetition); split it into a list "
+                "of simpler regexes.",
+            )
+        self.chars.append(chars)
+        self.follow.append({})
+        return len(self.chars) - 1
+
+    def link(self, last: dict[int, int], first: dict[int, int], times: int = 1) -> None:
+        for p, m in last.items():
+            row = self.follow[p]
+            for q, n in first.items():
+                row[q] = min(2, row.get(q, 0) + m * n * times)
+
+
+_Glushkov = tuple[dict[int, int], dict[int, int], int]  # first, last, number of empty routes
+
+
+def _add(a: dict[int, int], b: dict[int, int], times: int = 1) -> dict[int, int]:
+    out = dict(a)
+    if times:
+        for k, v in b.items():
+            out[k] = min(2, out.get(k, 0) + v * times)
+    return out
+
+
+def _build(node: _Node, auto: _Automaton) -> _Glushkov:
+    if isinstance(node, _Chars):
+        p = auto.add(node.chars)
+        return {p: 1}, {p: 1}, 0
+    if isinstance(node, _Seq):
+        return _build_parts([_builder(item, auto) for item in node.items], auto)
+    if isinstance(node, _Alt):
+        first: dict[int, int] = {}
+        last: dict[int, int] = {}
+        empty = 0
+        for option in node.options:
+            f, la, e = _build(option, auto)
+            first, last, empty = _add(first, f), _add(last, la), min(2, empty + e)
+        return first, last, empty
+    # A repeat: ``min`` mandatory copies, then a loop (unbounded) or a chain
+    # of nested optional copies (bounded): exactly the engine's routes.
+    if node.min > MAX_COUNT or (node.max is not None and node.max > MAX_COUNT):
+        raise _RefusedError(
+            "regex-too-complex",
+            f"a counted repeat above {{{MAX_COUNT}}} cannot be proven fast at start-up; "
+            "use '+' or '*' instead.",
+        )
+    body = node.body
+    parts: list[Callable[[], _Glushkov]] = [_builder(body, auto)] * node.min
+    if node.max is None:
+        parts.append(lambda: _build_loop(body, auto))
+    elif node.max > node.min:
+        count = node.max - node.min
+        parts.append(lambda: _build_chain(body, count, auto))
+    return _build_parts(parts, auto)
+
+
+def _builder(node: _Node, auto: _Automaton) -> Callable[[], _Glushkov]:
+    return lambda: _build(node, auto)
+
+
+def _build_parts(parts: list[Callable[[], _Glushkov]], auto: _Automaton) -> _Glushkov:
+    """Glushkov sets of a sequence whose items are built by ``parts``."""
+    first: dict[int, int] = {}
+    last: dict[int, int] = {}
+    empty = 1
+    for part in parts:
+        f, la, e = part()
+        auto.link(last, f)
+        first = _add(first, f, empty)
+        last = _add(la, last, e)
+        empty = min(2, empty * e)
+    return first, last, empty
+
+
+def _build_chain(body: _Node, count: int, auto: _Automaton) -> _Glushkov:
+    """``(x(x(x)?)?)?`` for ``count`` copies of ``x``: each copy may only
+    follow the one before it, and any copy may end the chain."""
+    first: dict[int, int] = {}
+    last: dict[int, int] = {}
+    previous: dict[int, int] | None = None
+    for _ in range(count):
+        f, la, e = _build(body, auto)
+        if e and count > 1:
+            raise _RefusedError(
+                "regex-backtracking",
+                "a repeated part can match nothing (as in '(a?){1,5}'), so there are many ways "
+                "to match the same text; make the repeated part match at least one character.",
+            )
+        if previous is None:
+            first = f
+        else:
+            auto.link(previous, f)
+        last = _add(last, la)
+        previous = la
+    return first, last, 1 if count > 1 else min(2, 1 + (e if count else 0))
+
+
+def _build_loop(body: _Node, auto: _Automaton) -> _Glushkov:
+    f, la, e = _build(body, auto)
+    if e:
+        raise _RefusedError(
+            "regex-backtracking",
+            "a repeated part can match nothing (as in '(a*)*'), so there are endless ways to "
+            "match the same text; make the repeated part match at least one character.",
+        )
+    auto.link(la, f)
+    return f, la, 1
+
+
+def _linear_time_problem(tree: _Node) -> RegexProblem | None:
+    auto = _Automaton()
+    first, _last, _empty = _build(tree, auto)
+    chars, follow = auto.chars, auto.follow
+
+    def overlap(p: int, q: int) -> bool:
+        return not chars[p].isdisjoint(chars[q])
+
+    ambiguous = RegexProblem(
+        "regex-backtracking",
+        "two parts of the pattern can match the same characters in turn (nested or "
+        "overlapping repeats such as '([a-z0-9]+-?)+' or '[a-z]*[a-z]*'), so a crafted "
+        "Origin makes Python's backtracking regex engine run for seconds (ReDoS). Make "
+        "each character matchable in only one way, e.g. r'https://[a-z0-9-]+\\.example\\.com' "
+        "or r'https://([a-z0-9-]+\\.)*example\\.com'.",
+    )
+    # Where two routes part: two successors of one position (or two first
+    # positions) that can read the same character.
+    seeds: set[tuple[int, int]] = set()
+    for row in (first, *follow):
+        targets = [q for q in row if chars[q]]
+        for q in targets:
+            if row[q] > 1:
+                return ambiguous  # two routes to one position: they have met
+        for i, p in enumerate(targets):
+            for q in targets[i + 1 :]:
+                if overlap(p, q):
+                    seeds.add((min(p, q), max(p, q)))
+    # Follow every pair of parted routes; they must never meet or loop.
+    state: dict[tuple[int, int], int] = {}  # 1 on the DFS stack, 2 done
+    for seed in seeds:
+        if seed in state:
+            continue
+        stack: list[tuple[tuple[int, int], Iterator[tuple[int, int]]]] = [
+            (seed, _pairs(seed, follow, overlap))
+        ]
+        state[seed] = 1
+        while stack:
+            pair, successors = stack[-1]
+            for nxt in successors:
+                if nxt[0] == nxt[1]:
+                    return ambiguous
+                seen = state.get(nxt)
+                if seen == 1:
+                    return ambiguous
+                if seen is None:
+                    state[nxt] = 1
+                    stack.append((nxt, _pairs(nxt, follow, overlap)))
+                    break
+            else:
+                state[pair] = 2
+                stack.pop()
+    return None
+
+
+def _pairs(
+    pair: tuple[int, int], follow: list[dict[int, int]], overlap: Callable[[int, int], bool]
+) -> Iterator[tuple[int, int]]:
+    p, q = pair
+    for p2 in follow[p]:
+        for q2 in follow[q]:
+            if overlap(p2, q2):
+                yield (p2, q2) if p2 <= q2 else (q2, p2)
+
+
+# -- credentials: every alternative spells out its scheme and registrable domain -----
+
+
+@dataclass(frozen=True, eq=False)
+class _Var:
+    """A part that can match text of varying length: a repeat."""
+
+    node: _Rep
+
+
+_Atom = _Chars | _Var
+
+
+def _expand(node: _Node) -> list[list[_Atom]]:
+    if isinstance(node, _Chars):
+        return [[node]]
+    if isinstance(node, _Seq):
+        out: list[list[_Atom]] = [[]]
+        for item in node.items:
+            tails = _expand(item)
+            out = [head + tail for head in out for tail in tails]
+            _check_alternatives(len(out))
+        return out
+    if isinstance(node, _Alt):
+        out = [seq for option in node.options for seq in _expand(option)]
+        _check_alternatives(len(out))
+        return out
+    if node.min == 0 and node.max == 1:
+        return [[], *_expand(node.body)]
+    if node.max is not None and node.min == node.max and node.min <= 8:
+        return _expand(_Seq((node.body,) * node.min))
+    return [[_Var(node)]]
+
+
+def _check_alternatives(count: int) -> None:
+    if count > MAX_ALTERNATIVES:
+        raise _RefusedError(
+            "regex-too-complex",
+            f"with credentials every alternative is checked on its own, and this regex has "
+            f"more than {MAX_ALTERNATIVES}; pass a list of simpler regexes instead.",
+        )
+
+
+def _literal(atom: _Atom) -> str | None:
+    if isinstance(atom, _Chars) and len(atom.chars) == 1:
+        return next(iter(atom.chars))
+    return None
+
+
+def _char_info(node: _Node) -> tuple[frozenset[str], frozenset[str], bool]:
+    """(every character, every possible last character, can be empty)."""
+    if isinstance(node, _Chars):
+        return node.chars, node.chars, False
+    if isinstance(node, _Alt):
+        infos = [_char_info(o) for o in node.options]
+        return (
+            frozenset().union(*(i[0] for i in infos)),
+            frozenset().union(*(i[1] for i in infos)),
+            any(i[2] for i in infos),
+        )
+    if isinstance(node, _Seq):
+        every: frozenset[str] = frozenset()
+        ends: frozenset[str] = frozenset()
+        empty = True
+        for item in node.items:
+            chars, item_last, item_empty = _char_info(item)
+            every |= chars
+            ends = item_last | (ends if item_empty else frozenset())
+            empty = empty and item_empty
+        return every, ends, empty
+    chars, last, empty = _char_info(node.body)
+    return chars, last, empty or node.min == 0
+
+
+def _atom_info(atom: _Atom) -> tuple[frozenset[str], frozenset[str], bool]:
+    return _char_info(atom.node if isinstance(atom, _Var) else atom)
+
+
+def _sample(node: _Node, dot: str = ".") -> str:
+    """One short string the node matches, reading an unescaped ``.`` as ``dot``."""
+    if isinstance(node, _Chars):
+        if node.any:
+            return dot
+        for preferred in "abcdefghijklmnopqrstuvwxyz0123456789-.":
+            if preferred in node.chars:
+                return preferred
+        return min(node.chars) if node.chars else ""
+    if isinstance(node, _Seq):
+        return "".join(_sample(item, dot) for item in node.items)
+    if isinstance(node, _Alt):
+        return _sample(node.options[0], dot)
+    return _sample(node.body, dot) * max(node.min, 1)
+
+
+def _escape(text: str) -> str:
+    return re.sub(r"([.\\+*?()\[\]{}|^$])", r"\\\1", text)
+
+
+_LOOPBACK_HOST = re.compile(r"localhost|[a-z0-9_\-.]*\.localhost|127(?:\.[0-9]{1,3}){3}|\[::1\]")
+
+
+@dataclass(frozen=True)
+class _Context:
+    fullmatch: Callable[[str], bool]
+    host_of: Callable[[str], str | None]
+    tolerate_insecure: bool
+    tolerate_public_suffixes: bool
+    is_public: Callable[[str], bool]
+    registrable: Callable[[str], str | None]
+
+
+def _stranger_problem(
+    ctx: _Context,
+    atoms: list[_Atom],
+    why: str,
+    fix: str | None,
+    intended_domain: str | None,
+    fillers: tuple[str, ...] = ("attacker", "attacker-", "x", "1", ".attacker.com", "attacker.com"),
+) -> RegexProblem:
+    """A ``regex-too-broad`` problem naming a stranger origin the regex
+    really matches (checked with the compiled regex), when one is found."""
+    witness = _find_stranger(ctx, atoms, intended_domain, fillers)
+    seen = f" For example it matches {witness!r}." if witness else ""
+    hint = f" Write r'{fix}'." if fix else ""
+    return RegexProblem(
+        "regex-too-broad",
+        f"with credentials a regex may only match origins you own, but {why}.{seen}{hint}",
+    )
+
+
+_TRAILING_FILLERS = (".attacker.com", "attacker.com", "-attacker.com", "attacker", "x", "1")
+
+
+def _find_stranger(
+    ctx: _Context, atoms: list[_Atom], intended_domain: str | None, fillers: tuple[str, ...]
+) -> str | None:
+    samples = [_sample(a.node if isinstance(a, _Var) else a) for a in atoms]
+    for index, atom in enumerate(atoms):
+        if _literal(atom) is not None:
+            continue
+        for filler in ("x", "1", "-") if isinstance(atom, _Chars) else fillers:
+            candidate = "".join(samples[:index]) + filler + "".join(samples[index + 1 :])
+            host = ctx.host_of(candidate)
+            if host is None or not ctx.fullmatch(candidate):
+                continue
+            if ctx.registrable(host) != intended_domain:
+                return candidate
+    return None
+
+
+def _check_alternative(ctx: _Context, atoms: list[_Atom]) -> RegexProblem | None:
+    # The scheme and "://", spelled out.
+    text = ""
+    index = 0
+    while index < len(atoms):
+        char = _literal(atoms[index])
+        if char is None:
+            break
+        text += char
+        index += 1
+        if text.endswith("://"):
+            break
+    scheme, sep, _ = text.partition("://")
+    if not sep:
+        return RegexProblem(
+            "regex-too-broad",
+            "with credentials the scheme must be spelled out, e.g. r'https://app\\.example\\.com'; "
+            f"this alternative does not start with a literal scheme and '://' (it starts {text!r}).",
+        )
+    rest = atoms[index:]
+
+    # Strip a port: ':' then only digits, at the end.
+    end = len(rest)
+    while end and _atom_info(rest[end - 1])[0] <= _DIGITS and _atom_info(rest[end - 1])[0]:
+        end -= 1
+    if end < len(rest) and end and _literal(rest[end - 1]) == ":":
+        host_atoms, port_atoms = rest[: end - 1], rest[end - 1 :]
+    else:
+        host_atoms, port_atoms = rest, []
+    port_text = "".join(_sample(a.node if isinstance(a, _Var) else a) for a in port_atoms)
+
+    # The host's literal end: the spelled-out domain.
+    cut = len(host_atoms)
+    while cut and _literal(host_atoms[cut - 1]) is not None:
+        cut -= 1
+    tail = "".join(_literal(a) or "" for a in host_atoms[cut:])
+    variable = host_atoms[:cut]
+    intended_host = "".join(_sample(a.node if isinstance(a, _Var) else a) for a in host_atoms)
+    prefix = f"{scheme}://"
+
+    if not variable:
+        host = tail
+        secure = scheme != "http" or _LOOPBACK_HOST.fullmatch(host) or ctx.tolerate_insecure
+        if not secure:
+            return RegexProblem(
+                "insecure-origin-with-credentials",
+                f"the regex matches the http: origin {prefix + host + port_text!r}; with credentials "
+                "an http: origin lets anyone on the network path (public Wi-Fi, a proxy) act as the "
+                f"user. Write r'{_escape('https://' + host)}' or pass "
+                "dangerously_tolerate_insecure_origins=True.",
+            )
+        return None
+
+    intended_domain = ctx.registrable(intended_host.split(":")[0].strip("."))
+    if scheme not in ("http", "https"):
+        return _stranger_problem(
+            ctx, atoms, f"the host of a {scheme}: origin varies", None, intended_domain
+        )
+    all_any = all((isinstance(a, _Chars) and a.any) or _literal(a) is not None for a in host_atoms)
+    if not tail or tail.startswith(":"):
+        stable = len(host_atoms)
+        while stable and _literal(host_atoms[stable - 1]) is None:
+            stable -= 1
+        start = "".join(_sample(a.node if isinstance(a, _Var) else a) for a in host_atoms[:stable])
+        fix = None
+        if start.endswith(":"):
+            fix = _escape(prefix + start[:-1]) + "(:[0-9]+)?"
+        elif start and not start.endswith(".") and "." in start:
+            fix = _escape(prefix + start)
+        return _stranger_problem(
+            ctx, atoms,
+            "the end of the host varies, so it matches hosts that merely start like yours",
+            fix, intended_domain, _TRAILING_FILLERS,
+        )
+    domain = tail[1:] if tail.startswith(".") else tail
+    if not tail.startswith("."):
+        # The variable part must end on a label boundary: every part before
+        # the domain that can end it must only end with '.'.
+        position = len(variable)
+        bounded = False
+        while position:
+            _chars, last, empty = _atom_info(variable[position - 1])
+            if not last <= {"."}:
+                break
+            if not empty:
+                bounded = True
+                break
+            position -= 1
+        else:
+            bounded = True  # only empty-able parts ending in '.', then "://"
+        if not bounded:
+            if all_any:
+                fix = _escape(prefix + intended_host)
+                why = (
+                    "an unescaped '.' matches any character, so the domain is not spelled out"
+                )
+            else:
+                fix = f"{_escape(prefix)}([a-z0-9-]+\\.)*{_escape(domain)}{_escape(port_text)}"
+                why = (
+                    f"nothing separates the variable part from {domain!r}, so it matches "
+                    f"any domain that merely ends in {domain!r}"
+                )
+            return _stranger_problem(ctx, atoms, why, fix, intended_domain)
+    if not re.fullmatch(r"[a-z0-9_\-]+(?:\.[a-z0-9_\-]+)*", domain):
+        return _stranger_problem(
+            ctx, atoms, f"{domain!r} is not a domain name", None, intended_domain
+        )
+    if (
+        scheme == "http"
+        and not (domain == "localhost" or domain.endswith(".localhost"))
+        and not ctx.tolerate_insecure
+    ):
+        return RegexProblem(
+            "insecure-origin-with-credentials",
+            f"the regex matches http: origins such as {prefix + intended_host + port_text!r}; with "
+            "credentials an http: origin lets anyone on the network path act as the user. Use "
+            "https (write 'https://', not 'https?://') or pass "
+            "dangerously_tolerate_insecure_origins=True.",
+        )
+    if domain != "localhost" and not ctx.tolerate_public_suffixes and (
+        ctx.is_public(domain) or ctx.registrable(domain) is None
+    ):
+        return RegexProblem(
+            "public-suffix-wildcard",
+            f"{domain!r} is a public suffix: anyone can register a name under it, so a regex "
+            f"for any host under {domain!r} trusts strangers with the user's credentials. Spell "
+            "out your own domain, or pass dangerously_tolerate_subdomains_of_public_suffixes=True.",
+        )
+    return None
+
+
+def check_regex(
+    source: str,
+    flags: int,
+    *,
+    credentials: bool,
+    fullmatch: Callable[[str], bool],
+    host_of: Callable[[str], str | None],
+    tolerate_insecure: bool,
+    tolerate_public_suffixes: bool,
+    is_public: Callable[[str], bool],
+    registrable: Callable[[str], str | None],
+) -> list[RegexProblem]:
+    """Every problem with one ``allow_origin_regex``: unsupported syntax,
+    super-linear matching, and (with credentials) strangers it would trust.
+
+    ``fullmatch`` is the compiled regex's test and ``host_of`` gives the host
+    of an origin in the shape the matcher accepts (else ``None``); both are
+    used only to confirm that a stranger origin shown in a message is one a
+    browser could send and the regex really matches.
+    """
+    try:
+        tree = _convert(_sre_parse.parse(source, flags), flags, top=True)
+    except _RefusedError as refused:
+        return [refused.problem]
+    problems: list[RegexProblem] = []
+    try:
+        slow = _linear_time_problem(tree)
+    except _RefusedError as refused:
+        slow = refused.problem
+    if slow is not None:
+        problems.append(slow)
+    if not credentials:
+        return problems
+    ctx = _Context(fullmatch, host_of, tolerate_insecure, tolerate_public_suffixes, is_public, registrable)
+    try:
+        alternatives = _expand(tree)
+    except _RefusedError as refused:
+        return [*problems, refused.problem]
+    seen: set[str] = set()
+    for atoms in alternatives:
+        problem = _check_alternative(ctx, atoms)
+        if problem is not None and problem.message not in seen:
+            seen.add(problem.message)
+            problems.append(problem)
+    return problems
