@@ -9,9 +9,9 @@ matched the policy, a method or header names that passed the token check).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 
+from cors_wsgi._log import escape, logger
 from cors_wsgi._origins import OriginMatcher
 
 __all__ = [
@@ -22,8 +22,6 @@ __all__ = [
 ]
 
 Header = tuple[str, str]
-
-logger = logging.getLogger("cors_wsgi")
 
 #: Status of an accepted preflight: no body, so no content headers either.
 PREFLIGHT_SUCCESS_STATUS = "204 No Content"
@@ -245,11 +243,10 @@ class Engine:
         detail: str = "",
     ) -> tuple[str, list[Header], bytes]:
         if debug:
-            # %r escapes control characters: request values never reach a
-            # log line raw (flask-cors CVE-2024-1681).
+            # Request values never reach a log line raw (flask-cors CVE-2024-1681).
             logger.warning(
-                "CORS preflight refused (%s not allowed): origin=%r value=%r",
-                reason, origin[:200], detail[:200],
+                "CORS preflight refused (%s not allowed): origin=%s value=%s",
+                reason, escape(origin), escape(detail),
             )
             if acao is not None:
                 # Debug mode: let the browser console name the real cause.

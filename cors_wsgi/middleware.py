@@ -34,12 +34,12 @@ still reaches it.
 
 from __future__ import annotations
 
-import logging
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from cors_wsgi._engine import Engine, Header
+from cors_wsgi._log import escape, logger
 from cors_wsgi.errors import CORSConfigError, Problem
 from cors_wsgi.policy import CORSPolicy
 
@@ -49,8 +49,6 @@ if TYPE_CHECKING:
 
 __all__ = ["CORSMiddleware"]
 
-logger = logging.getLogger("cors_wsgi")
-
 #: What ``catch_exceptions=True`` answers when the wrapped app raises.
 ERROR_STATUS = "500 Internal Server Error"
 _ERROR_BODY = b"Internal Server Error\n"
@@ -59,18 +57,42 @@ _ERROR_HEADERS: tuple[Header, ...] = (
     ("Content-Length", str(len(_ERROR_BODY))),
 )
 
+#: A preflight on an ambiguous path (see ``CORSMiddleware``) is refused so.
+_AMBIGUOUS_BODY = b"CORS preflight refused: ambiguous path\n"
+_AMBIGUOUS_HEADERS: tuple[Header, ...] = (
+    ("Content-Type", "text/plain; charset=utf-8"),
+    ("Content-Length", str(len(_AMBIGUOUS_BODY))),
+)
+
+
+def _not_pep3333(header: object) -> TypeError:
+    return TypeError(
+        f"the application passed the response header {escape(header)} to start_response; "
+        "PEP 3333 requires a list of (name, value) tuples of native str "
+        "(https://peps.python.org/pep-3333/#the-start-response-callable)"
+    )
+
+
 def _rewrite(headers: list[Header], add: tuple[Header, ...], vary_origin: bool) -> list[Header]:
     """A fresh header list: the app's, less its ``Access-Control-*`` headers,
-    with ``Origin`` merged into ``Vary`` and ``add`` appended."""
+    with ``Origin`` merged into ``Vary`` and ``add`` appended.
+
+    :raises TypeError: for a header that is not a ``(str, str)`` pair.
+    """
     out: list[Header] = []
     vary_at = -1
     for header in headers:
-        name = header[0]
+        try:
+            name, value = header
+        except (TypeError, ValueError):
+            raise _not_pep3333(header) from None
+        if name.__class__ is not str or value.__class__ is not str:
+            raise _not_pep3333(header)
         first = name[:1]
         if first in "aA" and name[:15].lower() == "access-control-":
             continue
         if vary_origin and first in "vV" and name.lower() == "vary":
-            for token in header[1].split(","):
+            for token in value.split(","):
                 token = token.strip().lower()
                 if token == "origin" or token == "*":
                     vary_origin = False  # already varies by Origin, or by everything
@@ -103,6 +125,7 @@ def _compile_paths(
         )])
     problems: list[Problem] = []
     routes: list[tuple[str, bool, Engine]] = []
+    patterns: list[str] = []
     if not policy:
         problems.append(Problem(
             "no-paths", "policy", policy,
@@ -132,10 +155,47 @@ def _compile_paths(
             ))
             continue
         # PATH_INFO is bytes decoded as latin-1 (PEP 3333): compare like for like.
-        routes.append((pattern_to_wsgi(path), is_prefix, item._engine))
+        route = (pattern_to_wsgi(path), is_prefix, item._engine)
+        for earlier, (earlier_path, earlier_prefix, _) in zip(patterns, routes, strict=True):
+            if _covers(earlier_path, earlier_prefix, route[0], is_prefix):
+                problems.append(Problem(
+                    "shadowed-path-pattern", "paths", pattern,
+                    f"{earlier!r} comes first and covers every path {pattern!r} covers, so "
+                    f"{pattern!r} would never apply (first match wins; flask-cors "
+                    f"CVE-2024-6839). Put {pattern!r} before {earlier!r}, or remove it.",
+                ))
+                break
+        patterns.append(pattern)
+        routes.append(route)
     if problems:
         raise CORSConfigError(problems)
     return None, tuple(routes)
+
+
+def _covers(path: str, is_prefix: bool, other: str, other_is_prefix: bool) -> bool:
+    """True when the pattern ``(path, is_prefix)`` matches every path that
+    ``(other, other_is_prefix)`` matches."""
+    if not is_prefix:
+        return not other_is_prefix and path == other
+    return other == path or other.startswith(path + "/")
+
+
+def normalize_path(path: str) -> str:
+    """``PATH_INFO`` as routers that clean paths see it: repeated slashes
+    merged, ``.`` and ``..`` segments resolved (RFC 3986 section 5.2.4), a
+    trailing slash kept, e.g. ``"//admin/./x/../secret"`` -> ``"/admin/secret"``."""
+    segments: list[str] = []
+    parts = path.split("/")
+    for part in parts:
+        if part == "..":
+            if segments:
+                segments.pop()
+        elif part not in ("", "."):
+            segments.append(part)
+    normal = "/" + "/".join(segments)
+    if segments and parts[-1] in ("", ".", ".."):
+        normal += "/"
+    return normal
 
 
 def pattern_to_wsgi(path: str) -> str:
@@ -154,21 +214,35 @@ class CORSMiddleware:
         below it (never ``/apix``); a pattern without ``*`` is one exact path.
         Patterns match ``PATH_INFO`` as the server decoded it, case-sensitively,
         never decoded again.  A request on a path no pattern covers passes
-        through untouched.
+        through untouched.  A path with repeated slashes or ``.``/``..``
+        segments (``//admin``, ``/./admin``, ``/x/../admin``, a decoded
+        ``%2F``) is matched twice, as sent and cleaned: routers disagree on
+        such paths (Werkzeug merges slashes, Pyramid resolves dot segments,
+        Django and Bottle route them as sent), so when the two readings pick
+        different patterns the request is refused: a preflight gets ``403``,
+        any other request reaches the app and gets no CORS header.  A pattern
+        that an earlier one always wins over is a configuration error
+        (``shadowed-path-pattern``).
     :param debug: when an allowed origin's preflight asks for a method or
         header that is not allowed, answer ``204`` with the full configured
         lists instead of ``403``, so the browser console names the real cause,
         and log every refused preflight on the ``cors_wsgi`` logger.  A
         disallowed origin is still refused.  Default: ``False``.
     :param catch_exceptions: when the wrapped app raises before starting its
-        response, log the exception with its traceback on the ``cors_wsgi``
-        logger and answer ``500 Internal Server Error`` with the CORS headers,
-        so the browser shows the 500 instead of a misleading CORS error.  An
-        exception raised after the response started is re-raised unchanged.
+        response (while it is called, or on the first ``next()`` of the
+        iterable it returns, as a generator app does), log the exception with
+        its traceback on the ``cors_wsgi`` logger and answer ``500 Internal
+        Server Error`` with the CORS headers, so the browser shows the 500
+        instead of a misleading CORS error.  ``close()`` still reaches the
+        app's iterable.  An exception raised after the response started is
+        re-raised unchanged.
         Off by default, so error-reporting middleware outside keeps seeing
         the exception.  Default: ``False``.
     :raises CORSConfigError: for a malformed ``policy`` mapping or a
         non-bool flag, with every problem found.
+
+    An application that breaks PEP 3333 (a header name or value that is not
+    a ``str``) gets a ``TypeError`` naming the header from ``start_response``.
     """
 
     __slots__ = ("_engine", "_routes", "app", "catch_exceptions", "debug", "policy")
@@ -225,7 +299,10 @@ class CORSMiddleware:
     ) -> Iterable[bytes]:
         engine = self._engine
         if engine is None:
-            engine = self._route(environ.get("PATH_INFO", ""))
+            path: str = environ.get("PATH_INFO", "")
+            engine = self._route(path)
+            if ("//" in path or "/." in path) and self._route(normalize_path(path)) is not engine:
+                return self._refuse_ambiguous_path(environ, start_response)
             if engine is None:
                 return self.app(environ, start_response)
 
@@ -255,14 +332,79 @@ class CORSMiddleware:
 
         if not self.catch_exceptions:
             return self.app(environ, cors_start_response)
+        result: Iterable[bytes] | None = None
         try:
-            return self.app(environ, cors_start_response)
+            result = self.app(environ, cors_start_response)
+            if started:
+                return result
+            # A lazy app (a generator) starts its response on the first next().
+            iterator = iter(result)
+            try:
+                first = [next(iterator)]
+            except StopIteration:
+                first = []
+            return _Prefetched(first, iterator, result)
         except Exception:
             if started:
                 raise
+            if result is not None:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
             logger.exception(
-                "Unhandled exception in the wrapped application: %s %r",
-                environ.get("REQUEST_METHOD", "?"), environ.get("PATH_INFO", "")[:200],
+                "Unhandled exception in the wrapped application: %s %s",
+                escape(environ.get("REQUEST_METHOD", "?")), escape(environ.get("PATH_INFO", "")),
             )
             cors_start_response(ERROR_STATUS, list(_ERROR_HEADERS), sys.exc_info())
             return [_ERROR_BODY]
+
+    def _refuse_ambiguous_path(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        """No policy's answer for a path that routers read differently."""
+        if self.debug:
+            logger.warning(
+                "CORS refused (ambiguous path: its cleaned form is covered by another "
+                "pattern): method=%s path=%s origin=%s",
+                escape(environ.get("REQUEST_METHOD", "")), escape(environ.get("PATH_INFO", "")),
+                escape(environ.get("HTTP_ORIGIN")),
+            )
+        if (
+            environ.get("REQUEST_METHOD") == "OPTIONS"
+            and "HTTP_ORIGIN" in environ
+            and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ
+        ):
+            start_response("403 Forbidden", [*_AMBIGUOUS_HEADERS, ("Vary", "Origin")])
+            return [_AMBIGUOUS_BODY]
+
+        def strip_start_response(
+            status: str, headers: list[Header], exc_info: OptExcInfo | None = None
+        ) -> Callable[[bytes], object]:
+            rewritten = _rewrite(headers, (), True)
+            if exc_info is None:
+                return start_response(status, rewritten)
+            return start_response(status, rewritten, exc_info)
+
+        return self.app(environ, strip_start_response)
+
+
+class _Prefetched:
+    """The iterable of a lazy app whose first item was taken to see whether
+    it raises: yields that item, then the rest; ``close()`` reaches the app's
+    iterable (PEP 3333)."""
+
+    __slots__ = ("_first", "_iterator", "_result")
+
+    def __init__(self, first: list[bytes], iterator: Iterator[bytes], result: Iterable[bytes]) -> None:
+        self._first = first
+        self._iterator = iterator
+        self._result = result
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self._first
+        yield from self._iterator
+
+    def close(self) -> None:
+        close = getattr(self._result, "close", None)
+        if close is not None:
+            close()

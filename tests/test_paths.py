@@ -42,9 +42,10 @@ def test_first_matching_pattern_wins() -> None:
     assert client.get("/api/private", headers={"Origin": API}).headers["Access-Control-Allow-Origin"] == API
 
 
-def test_insertion_order_not_specificity_decides() -> None:
-    client, _ = make_client({"/api/*": PRIVATE, "/api/public/*": PUBLIC})
-    assert client.get("/api/public/x", headers={"Origin": API}).headers["Access-Control-Allow-Origin"] == API
+def test_first_matching_pattern_decides() -> None:
+    client, _ = make_client({"/api/public/*": PUBLIC, "/api/*": PRIVATE})
+    assert client.get("/api/public/x", headers={"Origin": API}).headers["Access-Control-Allow-Origin"] == "*"
+    assert client.get("/api/x", headers={"Origin": API}).headers["Access-Control-Allow-Origin"] == API
 
 
 def test_uncovered_path_keeps_the_apps_own_cors_headers() -> None:

@@ -1,0 +1,32 @@
+"""The ``cors_wsgi`` logger, and the one helper every log line uses for
+request values.
+
+Request values (method, path, origin, header values) come from the client.
+Written raw, a value holding ``ESC[2J`` or a newline can rewrite a terminal
+or forge a log line (flask-cors CVE-2024-1681).  :func:`escape` renders any
+value as a bounded, printable-ASCII ``repr``: control characters, non-ASCII
+text (bidi overrides, homoglyphs) and quotes are escaped, and long values are
+cut, so a log line costs bounded space whatever a client sends.
+"""
+
+from __future__ import annotations
+
+import logging
+
+__all__ = ["MAX_LOGGED_LENGTH", "escape", "logger"]
+
+logger = logging.getLogger("cors_wsgi")
+
+#: Longest part of one request value written to a log line, in characters.
+MAX_LOGGED_LENGTH = 200
+
+
+def escape(value: object) -> str:
+    """``value`` as printable ASCII for a log line, e.g. ``'GET\\x1b[2J'``.
+
+    Strings longer than :data:`MAX_LOGGED_LENGTH` characters are cut and
+    marked with ``...``; any other type is shown by its ``ascii()`` form.
+    """
+    if isinstance(value, str) and len(value) > MAX_LOGGED_LENGTH:
+        return ascii(value[:MAX_LOGGED_LENGTH]) + "..."
+    return ascii(value)
