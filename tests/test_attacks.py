@@ -1,0 +1,659 @@
+"""Attacks on cors_wsgi, one named test each: what an attacker or a CORS
+misconfiguration scanner (CORScanner, Corsy) tries, and what stops it.
+
+Read top to bottom, this module is the list of attack classes cors_wsgi is
+tested against: the edges found by outside testing (regexes that trust
+strangers, ReDoS, path tricks, lazy apps, log injection, host syntax, PEP 3333
+breakers) and the advisories in ``shared/CORS-NOTES.md``.  Where a class has
+many members, Hypothesis generates them instead of a hand-picked few.
+"""
+
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import logging
+import re
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import webtest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from cors_wsgi import CORSConfigError, CORSMiddleware, CORSPolicy
+from tests.conftest import API, RecordingApp, cors_headers, make_client, preflight_headers
+from tests.servers import serve, serve_wsgiref
+
+TRUSTED = "https://app.example.com"
+
+
+def problems(**kwargs: Any) -> list[tuple[str, str]]:
+    """``(code, message)`` of every problem, ``[]`` when the policy is accepted."""
+    try:
+        CORSPolicy(**kwargs)
+    except CORSConfigError as error:
+        return [(p.code, p.message) for p in error.problems]
+    return []
+
+
+def codes(**kwargs: Any) -> list[str]:
+    return [code for code, _ in problems(**kwargs)]
+
+
+LABEL = st.from_regex(r"[a-z][a-z0-9]{0,8}", fullmatch=True)
+#: Registrable domains of a few shapes (``example.com``, ``shop.co.uk``).
+DOMAIN = st.tuples(LABEL, st.sampled_from(["com", "org", "net", "co.uk", "dev", "io"])).map(".".join)
+
+
+# == 1. Credentialed regexes that trust strangers ==================================
+
+def test_readme_unescaped_regex_is_refused_with_the_stranger_it_matches() -> None:
+    ((code, message),) = problems(allow_origin_regex="https://.*example.com", allow_credentials=True)
+    assert code == "regex-too-broad"
+    assert "'https://attackerexample.com'" in message
+    assert re.fullmatch("https://.*example.com", "https://attackerexample.com")
+
+
+def test_unescaped_dots_are_refused_with_the_escaped_regex_as_fix() -> None:
+    ((code, message),) = problems(allow_origin_regex="https://app.example.com", allow_credentials=True)
+    assert code == "regex-too-broad"
+    assert "'https://appxexample.com'" in message
+    assert r"r'https://app\.example\.com'" in message
+
+
+@given(domain=DOMAIN, sub=LABEL)
+def test_any_unescaped_dot_regex_is_refused(domain: str, sub: str) -> None:
+    source = f"https://{sub}.{domain}"  # the dots are regex wildcards
+    found = problems(allow_origin_regex=source, allow_credentials=True)
+    assert [code for code, _ in found] == ["regex-too-broad"]
+    stranger = re.search(r"matches '([^']+)'", found[0][1])
+    assert stranger is not None
+    assert re.fullmatch(source, stranger.group(1))
+    assert stranger.group(1) != source
+
+
+TRAILING = [".*", ".+", r"(\..*)?", "[a-z.]*", r"(\.[a-z]+)*", "-?[a-z]*", "[^/]*", r"\.?.*"]
+
+
+@given(domain=DOMAIN, tail=st.sampled_from(TRAILING))
+def test_anything_after_the_domain_is_refused(domain: str, tail: str) -> None:
+    source = "https://app\\." + re.escape(domain) + tail
+    found = problems(allow_origin_regex=source, allow_credentials=True)
+    assert "regex-too-broad" in [code for code, _ in found]
+
+
+def test_trailing_wildcard_regex_shows_the_attackers_domain() -> None:
+    ((code, message),) = problems(allow_origin_regex=r"https://app\.example\.com.*", allow_credentials=True)
+    assert code == "regex-too-broad"
+    assert "'https://app.example.com.attacker.com'" in message
+
+
+@pytest.mark.parametrize(
+    "source",
+    [r"https?://app\.example\.com", r"(http|https)://app\.example\.com", r"http://app\.example\.com",
+     r"https?://([a-z]+\.)*example\.com", r"http://[a-z]+\.example\.com(:[0-9]+)?"],
+)
+def test_http_origins_are_refused_with_credentials(source: str) -> None:
+    assert "insecure-origin-with-credentials" in codes(allow_origin_regex=source, allow_credentials=True)
+
+
+def test_http_regex_is_accepted_with_the_insecure_escape_hatch() -> None:
+    assert codes(
+        allow_origin_regex=r"https?://app\.example\.com", allow_credentials=True,
+        dangerously_tolerate_insecure_origins=True,
+    ) == []
+
+
+@pytest.mark.parametrize(
+    "source",
+    [r"https://(app\.example\.com|.*)", r"https://app\.example\.com|https://.*",
+     r"https://(www|[a-z]+example)\.com", r"https://(app\.example\.com|app\.example\.com\..*)"],
+)
+def test_one_loose_alternative_is_refused(source: str) -> None:
+    assert "regex-too-broad" in codes(allow_origin_regex=source, allow_credentials=True)
+
+
+@given(domain=DOMAIN, prefix=st.sampled_from(["[a-z0-9-]*", "[a-z]+", ".*", "(www)?[a-z]*", "[a-z0-9.-]*[a-z]"]))
+def test_a_variable_part_glued_to_the_domain_is_refused(domain: str, prefix: str) -> None:
+    source = "https://" + prefix + re.escape(domain)
+    assert "regex-too-broad" in codes(allow_origin_regex=source, allow_credentials=True)
+
+
+@pytest.mark.parametrize("source", [r"https://[a-z]+\.github\.io", r"https://.*\.co\.uk", r"https://[a-z0-9-]+\.com"])
+def test_regex_over_a_public_suffix_is_refused(source: str) -> None:
+    assert codes(allow_origin_regex=source, allow_credentials=True) == ["public-suffix-wildcard"]
+
+
+def test_regex_with_a_variable_scheme_is_refused() -> None:
+    assert codes(allow_origin_regex=r"[a-z]+://app\.example\.com", allow_credentials=True) == ["regex-too-broad"]
+
+
+def test_regex_with_a_variable_extension_id_is_refused() -> None:
+    assert codes(allow_origin_regex="chrome-extension://[a-p]{32}", allow_credentials=True) == ["regex-too-broad"]
+
+
+def test_each_regex_of_a_list_is_checked_and_reported_on_its_own() -> None:
+    with pytest.raises(CORSConfigError) as caught:
+        CORSPolicy(
+            allow_origin_regex=[r"https://(app|www)\.example\.com", "https://.*", r"https?://b\.example\.com"],
+            allow_credentials=True,
+        )
+    assert [(p.code, p.value) for p in caught.value.problems] == [
+        ("regex-too-broad", "https://.*"),
+        ("insecure-origin-with-credentials", r"https?://b\.example\.com"),
+    ]
+
+
+#: Tight credentialed regexes: accepted, and every origin they match is trusted.
+TIGHT = {
+    r"https://(app|www)\.example\.com": "example.com",
+    r"https://pr-[0-9]+\.preview\.example\.com": "example.com",
+    r"https://([a-z0-9-]+\.)*example\.com": "example.com",
+    r"https://.*\.example\.com": "example.com",
+    r"https://[a-z0-9-]{1,63}\.example\.co\.uk(:[0-9]{1,5})?": "example.co.uk",
+    r"^https://app\.example\.com$": "example.com",
+    r"(?i)HTTPS://APP\.EXAMPLE\.COM": "example.com",
+    r"http://localhost:[0-9]+": "localhost",
+    r"http://([a-z0-9-]+\.)?localhost(:[0-9]+)?": "localhost",
+    r"http://127\.0\.0\.1(:[0-9]+)?": "127.0.0.1",
+}
+
+
+@pytest.mark.parametrize("source", list(TIGHT))
+def test_tight_regex_is_accepted_with_credentials(source: str) -> None:
+    assert codes(allow_origin_regex=source, allow_credentials=True) == []
+
+
+ORIGIN_CHARS = st.sampled_from("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.:/_[]")
+ORIGIN_SHAPE = re.compile(r"([a-z][a-z0-9+.\-]*)://([a-z0-9_\-]+(?:\.[a-z0-9_\-]+)*|\[[0-9a-f:.]+\])(?::([1-9][0-9]{0,4}))?")
+
+
+@pytest.mark.parametrize("source", [s for s in TIGHT if not s.startswith("(?i)")])
+@settings(max_examples=150, suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
+@given(data=st.data())
+def test_every_origin_a_tight_regex_matches_is_under_its_domain(source: str, data: st.DataObject) -> None:
+    matched = data.draw(st.from_regex(re.compile(source), fullmatch=True, alphabet=ORIGIN_CHARS))
+    shape = ORIGIN_SHAPE.fullmatch(matched)
+    # Only serialized origins (ports up to 65535) ever reach the regex.
+    assume(shape is not None and int(shape.group(3) or 0) <= 65535)
+    assert shape is not None
+    scheme, host = shape.group(1), shape.group(2)
+    domain = TIGHT[source]
+    assert host == domain or host.endswith("." + domain)
+    assert scheme == "https" or domain in ("localhost", "127.0.0.1")
+    assert CORSPolicy(allow_origin_regex=source, allow_credentials=True).allows_origin(matched)
+
+
+# == 2. ReDoS: one crafted Origin must not cost seconds ===========================
+
+BACKTRACKING = [
+    r"https://([a-z0-9]+-?)+\.example\.com",
+    r"https://(a|aa)+\.example\.com",
+    r"https://[a-z]*[a-z]*\.example\.com",
+    r"https://(a*)*\.example\.com",
+    r"https://(.*)*",
+    r"https://(\w+\.?)+example\.com",
+    r"https://([a-z]+)+\.example\.com",
+    r"https://.*.*\.example\.com",
+    r"https://(x+x+)+y",
+]
+
+
+@pytest.mark.parametrize("credentials", [False, True], ids=["without-credentials", "with-credentials"])
+@pytest.mark.parametrize("source", BACKTRACKING)
+def test_regex_with_nested_or_overlapping_repeats_is_refused(source: str, credentials: bool) -> None:
+    assert "regex-backtracking" in codes(allow_origin_regex=source, allow_credentials=credentials)
+
+
+def test_the_reported_redos_is_real() -> None:
+    # The refused regex really is slow in Python's engine: what the check prevents.
+    pattern = re.compile(BACKTRACKING[0])
+    start = time.perf_counter()
+    pattern.fullmatch("https://" + "a" * 22)
+    assert time.perf_counter() - start > 0.05
+
+
+@pytest.mark.parametrize(
+    ("source", "code"),
+    [(r"https://(?=a)[a-z]+\.example\.com", "regex-unsupported"),
+     (r"https://([a-z]+)\.\1\.example\.com", "regex-unsupported"),
+     (r"https://a\bb\.example\.com", "regex-unsupported"),
+     (r"https://[a-z]+\.example\.com(?<!x\.com)", "regex-unsupported"),
+     (r"https://[a-z]{1,900}\.example\.com", "regex-too-complex")],
+)
+def test_regex_that_cannot_be_proven_safe_is_refused(source: str, code: str) -> None:
+    assert codes(allow_origin_regex=source) == [code]
+
+
+ATOMS = st.sampled_from(["a", "b", "-", r"\.", ".", "[a-z]", "[a-b]", "[a-z0-9-]", r"\d", "[ab.]"])
+
+
+@st.composite
+def small_regexes(draw: st.DrawFn, depth: int = 0) -> str:
+    """Random regexes of atoms, groups, alternations and repeats."""
+    parts = []
+    for _ in range(draw(st.integers(1, 4))):
+        if depth < 2 and draw(st.booleans()):
+            inner = "|".join(draw(st.lists(small_regexes(depth + 1), min_size=1, max_size=2)))
+            part = f"({inner})"
+        else:
+            part = draw(ATOMS)
+        parts.append(part + draw(st.sampled_from(["", "", "*", "+", "?", "{1,3}"])))
+    return "".join(parts)
+
+
+def worst_inputs(source: str) -> Iterator[str]:
+    """Long origins built from the characters the regex repeats, each ending
+    in a character that makes the match fail last: the shape of a ReDoS input."""
+    for unit in ("a", "ab", "a-", "a.", "-", ".", "1", "aa."):
+        for end in ("!", ".", "-", "/", ""):
+            yield "https://" + unit * (480 // len(unit)) + end
+
+
+@settings(max_examples=300, deadline=None)
+@given(body=small_regexes())
+def test_any_accepted_regex_matches_every_hostile_origin_in_bounded_time(body: str) -> None:
+    source = "https://" + body
+    try:
+        compiled = re.compile(source)
+    except re.error:
+        assume(False)
+        raise
+    assume("regex-backtracking" not in codes(allow_origin_regex=source))
+    for origin in worst_inputs(source):
+        start = time.perf_counter()
+        compiled.fullmatch(origin)
+        # A few milliseconds at most on this noisy machine; refused
+        # patterns take seconds on inputs a tenth as long.
+        assert time.perf_counter() - start < 0.05, (source, origin[:20])
+
+
+def test_hostile_origins_never_reach_the_regex_beyond_the_length_cap() -> None:
+    policy = CORSPolicy(allow_origin_regex=r"https://[a-z0-9-]+\.example\.com")
+    assert not policy.allows_origin("https://" + "a" * 600 + ".example.com")
+
+
+# == 3. Path policies: matched as routers route, never bypassed =====================
+
+STRICT = CORSPolicy(allow_origins=TRUSTED, allow_credentials=True)
+BROAD = CORSPolicy(allow_origins="*")
+PATHS = {"/admin/*": STRICT, "/*": BROAD}
+STRANGER = "https://stranger.example.net"
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["//admin/secret", "/./admin/secret", "/x/../admin/secret", "///admin/secret",
+     "/admin/../admin/secret", "/.//admin/secret", "/public/../admin/secret"],
+)
+def test_path_trick_gets_no_broad_answer(path: str) -> None:
+    client, _ = make_client(PATHS)
+    response = client.get(path, headers={"Origin": STRANGER})
+    assert "access-control-allow-origin" not in cors_headers(response)
+
+
+@pytest.mark.parametrize("path", ["//admin/secret", "/./admin/secret", "/x/../admin/secret"])
+def test_path_trick_preflight_is_refused(path: str) -> None:
+    client, app = make_client(PATHS)
+    response = client.options(path, headers=preflight_headers(STRANGER), status=403)
+    assert cors_headers(response) == {}
+    assert app.calls == 0
+
+
+def test_path_trick_strips_the_apps_own_cors_headers() -> None:
+    app = RecordingApp(headers=[("Content-Type", "text/plain"), ("Access-Control-Allow-Origin", "*")])
+    client, _ = make_client(PATHS, app=app)
+    assert cors_headers(client.get("//admin/secret", headers={"Origin": STRANGER})) == {}
+
+
+@st.composite
+def obfuscated_admin_paths(draw: st.DrawFn) -> str:
+    """``/admin/secret`` with extra slashes, ``.`` and ``x/..`` segments."""
+    out = ""
+    for segment in ("admin", "secret"):
+        out += "/" * draw(st.integers(1, 3))
+        for _ in range(draw(st.integers(0, 2))):
+            out += draw(st.sampled_from(["./", "x/../", ".//", "public/../"]))
+        out += segment
+    return out
+
+
+@given(path=obfuscated_admin_paths())
+def test_no_obfuscation_of_a_strict_path_gets_the_broad_policy(path: str) -> None:
+    client, _ = make_client(PATHS)
+    response = client.get(path, headers={"Origin": STRANGER})
+    assert "access-control-allow-origin" not in cors_headers(response)
+
+
+def test_clean_paths_keep_their_policy() -> None:
+    client, _ = make_client(PATHS)
+    assert cors_headers(client.get("/admin/secret", headers={"Origin": TRUSTED}))["access-control-allow-origin"] == TRUSTED
+    assert cors_headers(client.get("/public", headers={"Origin": STRANGER}))["access-control-allow-origin"] == "*"
+
+
+def test_unclean_path_that_both_readings_agree_on_keeps_its_policy() -> None:
+    client, _ = make_client(PATHS)
+    response = client.get("/public//a/./b", headers={"Origin": STRANGER})
+    assert cors_headers(response)["access-control-allow-origin"] == "*"
+
+
+@pytest.mark.parametrize(
+    ("mapping", "earlier", "later"),
+    [({"/api/*": BROAD, "/api/admin/*": STRICT}, "/api/*", "/api/admin/*"),
+     ({"/*": BROAD, "/admin": STRICT}, "/*", "/admin"),
+     ({"/api/*": BROAD, "/api": STRICT}, "/api/*", "/api")],
+)
+def test_shadowed_path_pattern_is_refused_naming_both(mapping: dict[str, CORSPolicy], earlier: str, later: str) -> None:
+    with pytest.raises(CORSConfigError) as caught:
+        CORSMiddleware(RecordingApp(), mapping)
+    (problem,) = caught.value.problems
+    assert problem.code == "shadowed-path-pattern"
+    assert problem.value == later
+    assert repr(earlier) in problem.message
+
+
+def test_specific_pattern_before_general_is_accepted() -> None:
+    CORSMiddleware(RecordingApp(), {"/api/admin/*": STRICT, "/api/*": BROAD, "/*": BROAD})
+
+
+def flask_admin_app() -> Any:
+    import flask
+
+    app = flask.Flask("admin")
+
+    @app.route("/admin/secret")
+    def secret() -> str:
+        return "ADMIN DATA"
+
+    @app.route("/public")
+    def public() -> str:
+        return "public"
+
+    app.wsgi_app = CORSMiddleware(app.wsgi_app, PATHS)  # type: ignore[method-assign]
+    return app
+
+
+def raw_get(host: str, port: int, path: str, origin: str) -> tuple[int, bytes, dict[str, str]]:
+    connection = http.client.HTTPConnection(host, port, timeout=10)
+    try:
+        connection.request("GET", path, headers={"Origin": origin})  # sent as is, never normalised
+        response = connection.getresponse()
+        return response.status, response.read(), {k.lower(): v for k, v in response.getheaders()}
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("server", [serve, serve_wsgiref], ids=["waitress", "wsgiref"])
+def test_flask_behind_a_real_server_gives_path_tricks_no_broad_answer(server: Any) -> None:
+    tricks = ["//admin/secret", "/%2Fadmin/secret", "/./admin/secret", "/x/../admin/secret", "/admin/./secret"]
+    served_admin = False
+    with server(flask_admin_app().wsgi_app) as (host, port):
+        for path in tricks:
+            status, body, headers = raw_get(host, port, path, STRANGER)
+            served_admin = served_admin or body == b"ADMIN DATA"
+            assert "access-control-allow-origin" not in headers, path
+        status, body, headers = raw_get(host, port, "/admin/secret", TRUSTED)
+        assert (status, body, headers["access-control-allow-origin"]) == (200, b"ADMIN DATA", TRUSTED)
+    assert served_admin  # the server really routed a trick to the admin view
+
+
+# == 4. catch_exceptions covers lazy apps ===========================================
+
+CAUGHT = CORSPolicy(allow_origins=TRUSTED)
+
+
+class LazyApp:
+    """A generator app: nothing runs until the server's first ``next()``."""
+
+    def __init__(self, fail_before_start: bool = True, fail_after_start: bool = False) -> None:
+        self.fail_before_start = fail_before_start
+        self.fail_after_start = fail_after_start
+        self.closed = False
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
+        try:
+            if self.fail_before_start:
+                raise RuntimeError("lazy failure")
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            if self.fail_after_start:
+                raise RuntimeError("after start")
+            yield b"one"
+            yield b"two"
+        finally:
+            self.closed = True
+
+
+def test_lazy_app_failure_becomes_500_with_cors_headers() -> None:
+    app = LazyApp()
+    client = webtest.TestApp(CORSMiddleware(app, CAUGHT, catch_exceptions=True), lint=True)
+    response = client.get("/", headers={"Origin": TRUSTED}, status=500)
+    assert cors_headers(response) == {"access-control-allow-origin": TRUSTED}
+    assert app.closed
+
+
+def test_lazy_app_failure_propagates_when_catch_exceptions_is_off() -> None:
+    client = webtest.TestApp(CORSMiddleware(LazyApp(), CAUGHT), lint=True)
+    with pytest.raises(RuntimeError, match="lazy failure"):
+        client.get("/", headers={"Origin": TRUSTED})
+
+
+def test_lazy_app_body_and_close_are_kept() -> None:
+    app = LazyApp(fail_before_start=False)
+    client = webtest.TestApp(CORSMiddleware(app, CAUGHT, catch_exceptions=True), lint=True)
+    response = client.get("/", headers={"Origin": TRUSTED})
+    assert response.body == b"onetwo"
+    assert response.headers["Access-Control-Allow-Origin"] == TRUSTED
+    assert app.closed
+
+
+def test_lazy_app_failure_after_start_is_reraised() -> None:
+    client = webtest.TestApp(
+        CORSMiddleware(LazyApp(fail_before_start=False, fail_after_start=True), CAUGHT, catch_exceptions=True)
+    )
+    with pytest.raises(RuntimeError, match="after start"):
+        client.get("/", headers={"Origin": TRUSTED})
+
+
+def test_lazy_app_failure_behind_a_real_server_gets_cors_headers() -> None:
+    with serve_wsgiref(CORSMiddleware(LazyApp(), CAUGHT, catch_exceptions=True)) as (host, port):
+        status, _body, headers = raw_get(host, port, "/", TRUSTED)
+    assert (status, headers.get("access-control-allow-origin")) == (500, TRUSTED)
+
+
+# == 5. Log injection: every request value in every log line is escaped =============
+
+HOSTILE = st.text(st.characters(codec="utf-8"), min_size=1, max_size=300)
+
+
+def printable(text: str) -> bool:
+    return all(" " <= ch <= "~" for ch in text)
+
+
+def raising(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    raise RuntimeError("boom")
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(method=HOSTILE, path=HOSTILE)
+def test_catch_exceptions_log_line_escapes_method_and_path(
+    caplog: pytest.LogCaptureFixture, method: str, path: str
+) -> None:
+    middleware = CORSMiddleware(raising, CAUGHT, catch_exceptions=True)
+    caplog.clear()
+    with caplog.at_level(logging.ERROR, logger="cors_wsgi"):
+        middleware({"REQUEST_METHOD": method, "PATH_INFO": path, "HTTP_ORIGIN": TRUSTED}, lambda *a: None)
+    (record,) = caplog.records
+    assert printable(record.getMessage())
+
+
+def test_terminal_escape_in_the_method_reaches_the_log_escaped(caplog: pytest.LogCaptureFixture) -> None:
+    middleware = CORSMiddleware(raising, CAUGHT, catch_exceptions=True)
+    with caplog.at_level(logging.ERROR, logger="cors_wsgi"):
+        middleware({"REQUEST_METHOD": "GET\x1b[2J", "PATH_INFO": "/"}, lambda *a: None)
+    assert "\x1b" not in caplog.records[0].getMessage()
+    assert "\\x1b[2J" in caplog.records[0].getMessage()
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(origin=HOSTILE, requested=HOSTILE)
+def test_debug_refusal_log_line_escapes_origin_and_headers(
+    caplog: pytest.LogCaptureFixture, origin: str, requested: str
+) -> None:
+    middleware = CORSMiddleware(RecordingApp(), CORSPolicy(allow_origins=TRUSTED), debug=True)
+    caplog.clear()
+    environ = {"REQUEST_METHOD": "OPTIONS", "PATH_INFO": "/", "HTTP_ORIGIN": origin,
+               "HTTP_ACCESS_CONTROL_REQUEST_METHOD": "PUT", "HTTP_ACCESS_CONTROL_REQUEST_HEADERS": requested}
+    with caplog.at_level(logging.DEBUG, logger="cors_wsgi"):
+        middleware(environ, lambda *a: None)
+    assert all(printable(r.getMessage()) and len(r.getMessage()) < 1000 for r in caplog.records)
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(path=HOSTILE)
+def test_ambiguous_path_log_line_escapes_the_path(caplog: pytest.LogCaptureFixture, path: str) -> None:
+    middleware = CORSMiddleware(RecordingApp(), PATHS, debug=True)
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger="cors_wsgi"):
+        middleware({"REQUEST_METHOD": "GET", "PATH_INFO": "//admin/" + path, "HTTP_ORIGIN": STRANGER},
+                   lambda *a: None)
+    assert all(printable(r.getMessage()) for r in caplog.records)
+
+
+# == 6. Origins as browsers serialize them (URL Standard host parser) ===============
+
+@pytest.mark.parametrize(
+    ("configured", "canonical"),
+    [("http://127.1", "http://127.0.0.1"),
+     ("http://0x7f.0.0.1", "http://127.0.0.1"),
+     ("http://0177.0.0.1:8080", "http://127.0.0.1:8080"),
+     ("http://1:6060", "http://0.0.0.1:6060"),
+     ("http://2130706433", "http://127.0.0.1"),
+     ("http://127.0.0.1.", "http://127.0.0.1"),
+     ("https://[::FFFF:127.0.0.1]", "https://[::ffff:7f00:1]"),
+     ("https://BÜCHER.example", "https://xn--bcher-kva.example")],
+)
+def test_origin_browsers_serialize_differently_is_refused_with_the_canonical_form(configured: str, canonical: str) -> None:
+    ((code, message),) = problems(allow_origins=configured)
+    assert code == "origin-not-serialized"
+    assert repr(canonical) in message
+
+
+@pytest.mark.parametrize(
+    "configured",
+    ["http://foo.bar.255", "http://foo.0x10", "http://1.2.3.4.5", "http://256.256.256.256", "http://08.0.0.1",
+     "http://[fe80::1%25eth0]", "http://xn--f", "https://xn--.example.com", "http://xn--a.example"],
+)
+def test_origin_no_browser_can_send_is_refused(configured: str) -> None:
+    assert codes(allow_origins=configured) == ["invalid-host"]
+
+
+@given(address=st.integers(0, 2**32 - 1), form=st.sampled_from(["hex", "octal", "decimal", "short"]))
+def test_every_ipv4_spelling_is_refused_with_the_dotted_form(address: int, form: str) -> None:
+    dotted = str(ipaddress.IPv4Address(address))
+    parts = [int(p) for p in dotted.split(".")]
+    written = {
+        "hex": ".".join(hex(p) for p in parts),
+        "octal": ".".join("0" + oct(p)[2:] for p in parts),
+        "decimal": str(address),
+        "short": f"{parts[0]}.{parts[1]}.{parts[2] * 256 + parts[3]}",
+    }[form]
+    found = problems(allow_origins=f"http://{written}:8080")
+    if written == dotted:
+        assert found == []
+    else:
+        assert found[0][0] == "origin-not-serialized"
+        assert repr(f"http://{dotted}:8080") in found[0][1]
+
+
+def test_fully_qualified_host_with_trailing_dot_is_accepted_and_matched() -> None:
+    client, _ = make_client(allow_origins="http://example.com.:3999")
+    response = client.get("/", headers={"Origin": "http://example.com.:3999"})
+    assert response.headers["Access-Control-Allow-Origin"] == "http://example.com.:3999"
+    assert "Access-Control-Allow-Origin" not in client.get("/", headers={"Origin": "http://example.com:3999"}).headers
+
+
+# == 7. Apps that break PEP 3333 get a clear error ==================================
+
+@pytest.mark.parametrize("value", [b"bytes", 42, None], ids=["bytes", "int", "None"])
+def test_header_value_that_is_not_str_raises_a_clear_type_error(value: object) -> None:
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("X-Broken", value)])
+        return [b""]
+
+    middleware = CORSMiddleware(app, CAUGHT)
+    with pytest.raises(TypeError, match=r"X-Broken.*PEP 3333"):
+        middleware({"REQUEST_METHOD": "GET", "PATH_INFO": "/", "HTTP_ORIGIN": TRUSTED}, lambda *a: None)
+
+
+def test_header_that_is_not_a_pair_raises_a_clear_type_error() -> None:
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type",)])
+        return [b""]
+
+    with pytest.raises(TypeError, match="PEP 3333"):
+        CORSMiddleware(app, CAUGHT)({"REQUEST_METHOD": "GET", "PATH_INFO": "/"}, lambda *a: None)
+
+
+# == 8. The field's advisories (shared/CORS-NOTES.md) ===============================
+
+def test_reflecting_every_origin_with_credentials_is_refused() -> None:
+    # express origin:true, Starlette/wsgicors '*' + credentials, Fiber CVE-2024-25124
+    assert codes(allow_origins="*", allow_credentials=True) == ["wildcard-origin-with-credentials"]
+
+
+def test_null_origin_is_refused() -> None:
+    assert codes(allow_origins="null") == ["null-origin"]
+
+
+@pytest.mark.parametrize(
+    "stranger",
+    ["https://app.example.com.attacker.com", "https://attackerapp.example.com", "https://app.example.comx",
+     "https://evilexample.com", "https://barfoo.com", "https://app.example.com:443", "https://APP.example.com",
+     "null", "https://app.example.com/", " https://app.example.com", "https://example.com.attacker.com"],
+)
+def test_suffix_prefix_and_near_miss_origins_are_not_allowed(stranger: str) -> None:
+    # expressjs/cors#408, Kludex/starlette#800, GHSA-vhxv-fg4m-p2w8
+    policy = CORSPolicy(allow_origins=[API, "https://*.example.org", "https://foo.com", "https://bar.com"])
+    assert not policy.allows_origin(stranger)
+
+
+def test_hostile_request_headers_cost_bounded_work() -> None:
+    # rs/cors GHSA-mh55-gqvf-xfwm: 127 ms per request on a huge ACRH
+    client, _ = make_client(allow_origins=API, allow_headers=["x-a"])
+    response = client.options("/", headers=preflight_headers(request_headers="a," * 40_000), status=403)
+    assert cors_headers(response) == {}
+
+
+def test_request_vary_is_never_echoed() -> None:
+    # Hono GHSA-q7jf-gf43-6x6p copied the request's Vary into the response
+    client, _ = make_client(allow_origins=API)
+    response = client.get("/", headers={"Origin": API, "Vary": "Cookie, X-Evil"})
+    assert response.headers["Vary"] == "Origin"
+
+
+def test_private_network_access_is_off_by_default() -> None:
+    # flask-cors CVE-2024-6221
+    client, _ = make_client(allow_origins=API, allow_methods=["PUT"])
+    headers = {**preflight_headers(), "Access-Control-Request-Private-Network": "true"}
+    response = client.options("/", headers=headers)
+    assert response.status_int == 204
+    assert "Access-Control-Allow-Private-Network" not in response.headers
+
+
+def test_preflight_never_runs_the_app() -> None:
+    # Spring CVE-2020-5397: preflights running application code or auth
+    client, app = make_client(allow_origins=API, allow_methods=["PUT"])
+    client.options("/", headers=preflight_headers())
+    assert app.calls == 0
+
+
+def test_apps_own_stale_cors_headers_are_replaced_not_doubled() -> None:
+    app = RecordingApp(headers=[("Access-Control-Allow-Origin", "*"), ("Access-Control-Allow-Credentials", "true")])
+    client, _ = make_client(allow_origins=API, app=app)
+    assert cors_headers(client.get("/", headers={"Origin": OTHER_ORIGIN})) == {}
+
+
+OTHER_ORIGIN = "https://evil.example.net"
