@@ -13,11 +13,12 @@ pattern is turned into a position automaton that keeps *every* route the
 backtracking engine can take: a position reached from another by two
 different routes counts twice (as in ``([a-z0-9]+-?)+``, where the next
 ``[a-z0-9]`` is reached by repeating the inner or the outer group).  The
-regex is accepted only when no two routes over the same text ever meet again
-and no two routes can run side by side through a loop.  Then every route
-that is not the one that finally matches dies within a bounded number of
-characters, so the engine's work is linear in the length of the origin
-(which is capped at ``MAX_ORIGIN_LENGTH`` characters anyway).  Only the
+regex is accepted only when no two routes that part over the same text ever
+meet again at one position.  That rules out both kinds of catastrophic
+backtracking (exponential: routes that part and meet again inside a loop;
+polynomial: a loop whose text can also lead into a second loop over the same
+text), so the engine's work is linear in the length of the origin (which is
+capped at 512 characters anyway).  Only the
 characters a serialized origin can hold are considered, because only origins
 of that shape ever reach the regex.
 
@@ -60,9 +61,10 @@ __all__ = [
 ORIGIN_ALPHABET = frozenset("abcdefghijklmnopqrstuvwxyz0123456789+-._:/[]")
 _DIGITS = frozenset("0123456789")
 
-#: Most positions (characters of the pattern, counted repeats unrolled) a
-#: regex may have; beyond it the proof would cost too much at start-up.
-MAX_POSITIONS = 512
+#: Most characters, groups and repeats (counted repeats unrolled) a regex
+#: may have: it bounds both the proof's cost at start-up and the engine's
+#: work per character of the origin.
+MAX_POSITIONS = 256
 #: Largest count in a counted repeat (``{1,63}``) that is unrolled.
 MAX_COUNT = 255
 #: Most alternatives a credentialed regex may expand into.
@@ -136,6 +138,15 @@ def _category(code: object, char: str) -> bool:
     raise _RefusedError("regex-unsupported", f"the character category {code} is not supported.")
 
 
+def _non_ascii(op: object, av: object) -> bool:
+    if op is _sre.IN:
+        return any(
+            (o is _sre.LITERAL and a > 127) or (o is _sre.RANGE and a[1] > 127)
+            for o, a in av  # type: ignore[attr-defined]
+        )
+    return av > 127  # type: ignore[operator]
+
+
 def _variants(char: str, flags: int) -> tuple[str, ...]:
     if flags & _IGNORECASE:
         return (char, char.upper(), char.lower())
@@ -166,23 +177,45 @@ def _set_chars(items: list[tuple[object, object]], flags: int) -> frozenset[str]
     return frozenset(ORIGIN_ALPHABET - found) if negate else frozenset(found)
 
 
+def _chars(chars: frozenset[str], any: bool = False) -> _Chars:
+    if not chars:
+        raise _RefusedError(
+            "regex-unsupported",
+            "a part of the pattern matches no character a serialized origin can hold "
+            "(origins are lower-case ASCII letters, digits and '+-._:/[]'); remove it or "
+            "write it in lower case.",
+        )
+    return _Chars(chars, any)
+
+
 def _convert(pattern: object, flags: int, top: bool = False) -> _Node:
-    """The sre parse tree -> our tree; refuse what cannot be proven."""
+    """The sre parse tree -> our tree; refuse what cannot be proven.
+
+    Groups are kept as one-item sequences so that their cost to the engine
+    counts towards :data:`MAX_POSITIONS`."""
     items: list[_Node] = []
     entries = list(pattern)  # type: ignore[call-overload]
     for index, (op, av) in enumerate(entries):
+        if op in (_sre.LITERAL, _sre.NOT_LITERAL, _sre.IN) and flags & _IGNORECASE and _non_ascii(op, av):
+            # Python folds case beyond ASCII (U+017F matches s, U+0131 i); refuse
+            # rather than guess which origin characters such a part matches.
+            raise _RefusedError(
+                "regex-unsupported",
+                "a non-ASCII character in a case-insensitive pattern may match ASCII letters "
+                "(U+017F matches 's'); origins are ASCII, so write the ASCII characters.",
+            )
         if op is _sre.LITERAL:
-            items.append(_Chars(frozenset(v for v in _variants(chr(av), flags) if v in ORIGIN_ALPHABET)))
+            items.append(_chars(frozenset(v for v in _variants(chr(av), flags) if v in ORIGIN_ALPHABET)))
         elif op is _sre.NOT_LITERAL:
             excluded = set(_variants(chr(av), flags))
-            items.append(_Chars(frozenset(ORIGIN_ALPHABET - excluded)))
+            items.append(_chars(frozenset(ORIGIN_ALPHABET - excluded)))
         elif op is _sre.ANY:
             items.append(_Chars(ORIGIN_ALPHABET, any=True))
         elif op is _sre.IN:
-            items.append(_Chars(_set_chars(av, flags)))
+            items.append(_chars(_set_chars(av, flags)))
         elif op is _sre.SUBPATTERN:
             _group, add_flags, del_flags, sub = av
-            items.append(_convert(sub, (flags | add_flags) & ~del_flags))
+            items.append(_Seq((_convert(sub, (flags | add_flags) & ~del_flags),)))
         elif op is _sre.BRANCH:
             items.append(_Alt(tuple(_convert(option, flags) for option in av[1])))
         elif op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT):
@@ -222,18 +255,28 @@ class _Automaton:
 
     chars: list[frozenset[str]] = field(default_factory=list)
     follow: list[dict[int, int]] = field(default_factory=list)
+    steps: int = 0
 
-    def add(self, chars: frozenset[str]) -> int:
-        if len(self.chars) >= MAX_POSITIONS:
+    def count(self) -> None:
+        """One more unit of the engine's work per character: a position, a
+        group or a repeat (counted repeats counted once per copy)."""
+        self.steps += 1
+        if self.steps > MAX_POSITIONS:
             raise _RefusedError(
                 "regex-too-complex",
-                f"the pattern has more than {MAX_POSITIONS} character positions (counted "
-                "repeats such as {1,63} count once per repetition); split it into a list "
-                "of simpler regexes.",
+                f"the pattern has more than {MAX_POSITIONS} characters, groups and repeats "
+                "(counted repeats such as {1,63} count once per repetition); split it into "
+                "a list of simpler regexes.",
             )
+
+    def _append(self, chars: frozenset[str]) -> int:
         self.chars.append(chars)
         self.follow.append({})
         return len(self.chars) - 1
+
+    def add(self, chars: frozenset[str]) -> int:
+        self.count()
+        return self._append(chars)
 
     def link(self, last: dict[int, int], first: dict[int, int], times: int = 1) -> None:
         for p, m in last.items():
@@ -254,6 +297,8 @@ def _add(a: dict[int, int], b: dict[int, int], times: int = 1) -> dict[int, int]
 
 
 def _build(node: _Node, auto: _Automaton) -> _Glushkov:
+    if not isinstance(node, _Chars):
+        auto.count()
     if isinstance(node, _Chars):
         p = auto.add(node.chars)
         return {p: 1}, {p: 1}, 0
@@ -276,6 +321,11 @@ def _build(node: _Node, auto: _Automaton) -> _Glushkov:
             "use '+' or '*' instead.",
         )
     body = node.body
+    if _char_info(body)[0] == frozenset():
+        raise _RefusedError(
+            "regex-unsupported",
+            "a repeated part matches only the empty string (as in '(){9}'); remove it.",
+        )
     parts: list[Callable[[], _Glushkov]] = [_builder(body, auto)] * node.min
     if node.max is None:
         parts.append(lambda: _build_loop(body, auto))
@@ -366,30 +416,22 @@ def _linear_time_problem(tree: _Node) -> RegexProblem | None:
             for q in targets[i + 1 :]:
                 if overlap(p, q):
                     seeds.add((min(p, q), max(p, q)))
-    # Follow every pair of parted routes; they must never meet or loop.
-    state: dict[tuple[int, int], int] = {}  # 1 on the DFS stack, 2 done
-    for seed in seeds:
-        if seed in state:
-            continue
-        stack: list[tuple[tuple[int, int], Iterator[tuple[int, int]]]] = [
-            (seed, _pairs(seed, follow, overlap))
-        ]
-        state[seed] = 1
-        while stack:
-            pair, successors = stack[-1]
-            for nxt in successors:
-                if nxt[0] == nxt[1]:
-                    return ambiguous
-                seen = state.get(nxt)
-                if seen == 1:
-                    return ambiguous
-                if seen is None:
-                    state[nxt] = 1
-                    stack.append((nxt, _pairs(nxt, follow, overlap)))
-                    break
-            else:
-                state[pair] = 2
-                stack.pop()
+    # Walk every pair of parted routes over common text: they must never
+    # meet again.  A meeting is exactly what makes backtracking blow up:
+    # routes that part and meet in a loop double the work every round
+    # (exponential); a route that can both stay in a loop and move on to a
+    # second loop over the same text meets itself there (polynomial).
+    # Pairs that never meet die or end on their own, so the engine's work
+    # stays linear; two loops tried one after the other are fine.
+    seen: set[tuple[int, int]] = set(seeds)
+    todo = list(seeds)
+    while todo:
+        for nxt in _pairs(todo.pop(), follow, overlap):
+            if nxt[0] == nxt[1]:
+                return ambiguous
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
     return None
 
 
