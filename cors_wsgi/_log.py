@@ -17,16 +17,18 @@ __all__ = ["MAX_LOGGED_LENGTH", "escape", "logger"]
 
 logger = logging.getLogger("cors_wsgi")
 
-#: Longest part of one request value written to a log line, in characters.
+#: Longest escaped form of one request value in a log line, in characters.
 MAX_LOGGED_LENGTH = 200
 
 
 def escape(value: object) -> str:
     """``value`` as printable ASCII for a log line, e.g. ``'GET\\x1b[2J'``.
 
-    Strings longer than :data:`MAX_LOGGED_LENGTH` characters are cut and
-    marked with ``...``; any other type is shown by its ``ascii()`` form.
+    The ``ascii()`` form of the value (any type), cut to
+    :data:`MAX_LOGGED_LENGTH` characters and marked with ``...`` when longer:
+    at most ``MAX_LOGGED_LENGTH + 3`` characters whatever the client sent.
     """
-    if isinstance(value, str) and len(value) > MAX_LOGGED_LENGTH:
-        return ascii(value[:MAX_LOGGED_LENGTH]) + "..."
-    return ascii(value)
+    text = ascii(value[: MAX_LOGGED_LENGTH + 1] if isinstance(value, str) else value)
+    if len(text) > MAX_LOGGED_LENGTH:
+        return text[:MAX_LOGGED_LENGTH] + "..."
+    return text

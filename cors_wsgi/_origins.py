@@ -134,6 +134,21 @@ def _ends_in_a_number(host: str) -> bool:
     return (last != "" and last.isascii() and last.isdigit()) or bool(_HEX.fullmatch(last))
 
 
+def _check_punycode(label: str) -> None:
+    """An ``xn--`` label must decode to non-ASCII text that encodes back to
+    the same label (https://url.spec.whatwg.org/#concept-domain-to-ascii)."""
+    try:
+        decoded = label[4:].encode("ascii").decode("punycode")
+    except UnicodeError:
+        raise UnicodeError(f"{label!r} is not valid punycode") from None
+    if not decoded or decoded.isascii() or "xn--" + decoded.encode("punycode").decode("ascii") != label:
+        raise UnicodeError(f"{label!r} is not valid punycode")
+    import idna
+
+    if idna.uts46_remap(decoded, std3_rules=False, transitional=False) != decoded:
+        raise UnicodeError(f"{label!r} decodes to {decoded!r}, which is not in UTS 46 mapped form")
+
+
 def parse_host(host: str, *, special: bool = True) -> tuple[str, bool]:
     """A configured host -> ``(host as browsers serialize it, is an address)``.
 
@@ -169,16 +184,19 @@ def parse_host(host: str, *, special: bool = True) -> tuple[str, bool]:
         import idna
 
         try:
+            # UTS 46 mapping, non-transitional and not STD3, as the URL
+            # Standard's domain-to-ASCII (not IDNA2008's stricter validity,
+            # which refuses symbols browsers send, such as xn--ls8h.la).
             mapped = idna.uts46_remap(host, std3_rules=False, transitional=False)
             labels = []
             for label in mapped.split("."):
                 if label.startswith("xn--"):
-                    idna.decode(label)  # raises for invalid punycode
+                    _check_punycode(label)
                     labels.append(label)
                 elif label.isascii():
                     labels.append(label)
                 else:
-                    labels.append(idna.alabel(label).decode("ascii"))
+                    labels.append("xn--" + label.encode("punycode").decode("ascii"))
             ascii_host = ".".join(labels)
         except (idna.IDNAError, UnicodeError) as error:
             raise HostError(

@@ -345,12 +345,17 @@ class CORSMiddleware:
                 first = []
             return _Prefetched(first, iterator, result)
         except Exception:
-            if started:
-                raise
             if result is not None:
+                # The server never sees this iterable: close it here (PEP 3333),
+                # and never let a failing close() hide the first exception.
                 close = getattr(result, "close", None)
                 if close is not None:
-                    close()
+                    try:
+                        close()
+                    except Exception:
+                        logger.exception("close() of the failed application's iterable raised")
+            if started:
+                raise
             logger.exception(
                 "Unhandled exception in the wrapped application: %s %s",
                 escape(environ.get("REQUEST_METHOD", "?")), escape(environ.get("PATH_INFO", "")),
