@@ -180,6 +180,12 @@ def test_max_age_above_the_engine_cap_is_clamped_to_the_cap_not_ignored(page: Pa
     assert preflights(page, query) == ["204 No Content"]
 
 
+def test_preflight_cached_for_the_default_5_seconds_without_max_age(page: Page, query: str) -> None:
+    for _ in range(2):
+        assert page.fetch("/default-cache/ok", query, {"method": "PUT"})["ok"]
+    assert preflights(page, query) == ["204 No Content"]
+
+
 def test_preflight_repeated_without_max_age_after_the_default_5_seconds(page: Page, query: str) -> None:
     assert page.fetch("/default-cache/ok", query, {"method": "PUT"})["ok"]
     page.tab.sleep(PAST_DEFAULT_CACHE_S)
