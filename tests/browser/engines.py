@@ -37,6 +37,8 @@ from typing import Any
 
 import pytest
 
+from tests.servers import free_port
+
 #: Debian's ``chromium`` runs headless with these flags (no sandbox as root in CI).
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -249,12 +251,13 @@ def firefox(path: str) -> Iterator[Engine]:
     Marionette = import_marionette().Marionette  # noqa: N806
 
     with tempfile.TemporaryDirectory(prefix="cors-wsgi-firefox-") as logs:
-        # port=0: Marionette picks a free port; the profile is a fresh temporary one.
+        # A free loopback port for Marionette (Firefox listens on 127.0.0.1 only);
+        # the profile is a fresh temporary one.
         with warnings.catch_warnings():
             # Marionette polls the port with sockets it never closes while Firefox
             # starts: third-party ResourceWarnings, collected here while ignored.
             warnings.simplefilter("ignore", ResourceWarning)
-            client = Marionette(bin=path, port=0, headless=True, gecko_log=str(Path(logs) / "gecko.log"),
+            client = Marionette(bin=path, port=free_port(), headless=True, gecko_log=str(Path(logs) / "gecko.log"),
                                 startup_timeout=90)
             gc.collect()
         try:
