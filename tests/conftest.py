@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
@@ -77,3 +79,21 @@ def header_values(response: webtest.TestResponse, name: str) -> list[str]:
 @pytest.fixture
 def recording_app() -> RecordingApp:
     return RecordingApp()
+
+
+_ENGINE_ID = re.compile(r"\[(chromium|firefox|webkit)\]$")
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """One line per browser engine with its counts, so CI output shows each engine's result."""
+    counts: dict[str, Counter[str]] = {}
+    for outcome in ("passed", "failed", "skipped", "error"):
+        for report in terminalreporter.stats.get(outcome, []):
+            match = _ENGINE_ID.search(getattr(report, "nodeid", ""))
+            if match:
+                counts.setdefault(match[1], Counter())[outcome] += 1
+    if counts:
+        terminalreporter.section("browser engines")
+        for engine, seen in sorted(counts.items()):
+            terminalreporter.line(f"[{engine}] " + " ".join(f"{seen[o]} {o}" for o in ("passed", "failed",
+                                                                                   "skipped", "error")))

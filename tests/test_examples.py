@@ -12,6 +12,7 @@ import os
 import shlex
 import sys
 from collections.abc import Callable, Iterator
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -88,7 +89,13 @@ class HTTPClient:
 
 
 def env() -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(ROOT), "DJANGO_SETTINGS_MODULE": "examples.django_site.settings"}
+    """The servers' environment: no PYTHONPATH and no DJANGO_SETTINGS_MODULE, as a
+    newcomer has it; ``examples`` must come from ``pip install -e ./examples``."""
+    try:
+        metadata.distribution("cors-wsgi-examples")
+    except metadata.PackageNotFoundError:
+        pytest.fail("the examples are not installed: pip install -e ./examples (the README's command does)")
+    return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "DJANGO_SETTINGS_MODULE")}
 
 
 @pytest.fixture(scope="module", params=["flask", "flask-ini", "django", "pyramid", "demo-api"])
@@ -120,13 +127,13 @@ SERVER_COMMANDS = {
     "flask-wsgiref": "python -m examples.wsgiref_server --port 8000",
     "django-gunicorn": "gunicorn examples.django_site.wsgi:application -b 127.0.0.1:8000",
     "django-waitress-serve": "waitress-serve --listen=127.0.0.1:8000 examples.django_site.wsgi:application",
-    "pyramid-pserve": "PYTHONPATH=. pserve examples/pyramid_app/development.ini",
+    "pyramid-pserve": "pserve examples/pyramid_app/development.ini",
     "pyramid-gunicorn-paste": "gunicorn --paste examples/pyramid_app/development.ini -b 127.0.0.1:6543",
 }
 
 
 def server_argv(command: str, port: int, ini_copy: Path) -> list[str]:
-    argv = shlex.split(command.replace("PYTHONPATH=. ", ""))
+    argv = shlex.split(command)
     argv = [a.replace("127.0.0.1:8000", f"127.0.0.1:{port}").replace("127.0.0.1:6543", f"127.0.0.1:{port}")
             for a in argv]
     if "--port" in argv:

@@ -8,6 +8,7 @@ from pathlib import Path
 import webtest
 from paste.deploy import loadapp
 
+import cors_wsgi
 from cors_wsgi.errors import PROBLEM_CODES
 from tests.test_examples import SERVER_COMMANDS
 
@@ -74,14 +75,41 @@ def test_readme_has_an_example_block_per_framework() -> None:
                      "examples/django_site/wsgi.py", "examples/pyramid_app/development.ini"}
 
 
-def test_readme_example_blocks_are_copied_from_tested_examples() -> None:
+ELISION = re.compile(r"^# \.\.\.( .*)?$")
+
+
+def segments(block: str) -> tuple[list[list[str]], bool, bool]:
+    """The block's significant lines split at ``# ...`` markers, and whether it
+    elides the file's start and end."""
+    lines = [significant(line) for line in block.splitlines()[1:] if significant(line)]
+    parts: list[list[str]] = [[]]
+    for line in lines:
+        if ELISION.match(line):
+            parts.append([])
+        else:
+            parts[-1].append(line)
+    return [part for part in parts if part], ELISION.match(lines[0]) is not None, ELISION.match(lines[-1]) is not None
+
+
+def test_readme_example_blocks_are_complete_or_visibly_elided_copies() -> None:
+    """Each block is its file, line for line, except where ``# ...`` marks lines left out."""
     for path, block in example_blocks():
-        source = [significant(line) for line in (ROOT / path).read_text().splitlines()]
-        wanted = [significant(line) for line in block.splitlines()[1:] if significant(line)]
+        source = [significant(line) for line in (ROOT / path).read_text().splitlines() if significant(line)]
+        parts, elides_start, elides_end = segments(block)
         position = 0
-        for line in wanted:
-            assert line in source[position:], f"{path}: {line!r} is not in the example (in order)"
-            position = source.index(line, position) + 1
+        for number, part in enumerate(parts):
+            starts = [i for i in range(position, len(source) - len(part) + 1) if source[i:i + len(part)] == part]
+            assert starts, f"{path}: lines from {part[0]!r} are not a contiguous copy of the file (in order)"
+            if number == 0 and not elides_start:
+                assert starts[0] == 0, f"{path}: the block leaves out the file's start without '# ...'"
+            position = starts[0] + len(part)
+        if not elides_end:
+            assert position == len(source), f"{path}: the block leaves out the file's end without '# ...'"
+
+
+def test_readme_shows_the_package_version() -> None:
+    assert f"cors_wsgi {cors_wsgi.__version__}" in README
+    assert f"cors_wsgi-{cors_wsgi.__version__}-py3-none-any.whl" in README
 
 
 def test_readme_server_commands_are_the_tested_ones() -> None:

@@ -1,4 +1,4 @@
-"""Headless Chromium (Debian's package) driven by Playwright, against two loopback origins.
+"""Three browser engines against two loopback origins.
 
 * The **page** origin, ``http://localhost:<P1>``, serves a blank page (and a
   page with a sandboxed iframe) from which scripts run ``fetch()``.
@@ -7,16 +7,16 @@
   by cors_wsgi with one policy per path prefix, behind a recorder that sees
   every request the browser sends, preflights included.
 
-Outside CI a missing Chromium or Playwright skips these tests with a reason;
-under ``CI=true`` it fails them.
+Every browser test runs once per engine (``[chromium]``, ``[firefox]``,
+``[webkit]``; drivers in :mod:`tests.browser.engines`).  Outside CI a missing
+engine or client skips its tests with a one-line reason; under ``CI=true`` it
+fails them.
 """
 
 from __future__ import annotations
 
 import html
 import json
-import os
-import shutil
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -27,39 +27,10 @@ import pytest
 from paste.deploy import loadapp
 
 from cors_wsgi import CORSMiddleware, CORSPolicy
+from tests.browser.engines import ENGINES, Engine, Tab, require
 from tests.servers import serve, serve_wsgiref
 
-CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
 PASTE_INI = Path(__file__).with_name("paste_api.ini")
-
-
-def chromium_path() -> str | None:
-    for candidate in (shutil.which("chromium"), "/usr/bin/chromium"):
-        if candidate and os.access(candidate, os.X_OK):
-            return candidate
-    return None
-
-
-def require_browser() -> str:
-    """The Chromium binary; skip (or fail under CI) when it or Playwright is absent."""
-    missing = []
-    path = chromium_path()
-    if path is None:
-        missing.append("Debian's chromium (apt-get install chromium)")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        missing.append("playwright (pip install -e '.[testing]')")
-    if missing:
-        reason = "browser tests need " + " and ".join(missing)
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason + "; CI must install them", pytrace=False)
-        pytest.skip(reason)
-    assert path is not None
-    return path
 
 
 # -- the page origin -----------------------------------------------------------
@@ -163,6 +134,7 @@ def api_policies(page: str, page_port: int) -> dict[str, CORSPolicy]:
         "/creds/*": CORSPolicy(allow_origins=page, allow_credentials=True),
         "/expose/*": CORSPolicy(allow_origins=page, expose_headers="X-Exposed"),
         "/cached/*": CORSPolicy(allow_origins=page, allow_methods="PUT", max_age=600),
+        "/cached-a-day/*": CORSPolicy(allow_origins=page, allow_methods="PUT", max_age=86400),
         "/uncached/*": CORSPolicy(allow_origins=page, allow_methods="PUT", max_age=0),
         "/default-cache/*": CORSPolicy(allow_origins=page, allow_methods="PUT"),
         "/public/*": CORSPolicy(allow_origins="*", allow_methods="PUT"),
@@ -183,7 +155,6 @@ class Origins:
 
 @pytest.fixture(scope="session")
 def origins() -> Iterator[Origins]:
-    require_browser()
     with serve(page_app) as (_, page_port):
         page = f"http://localhost:{page_port}"
         main = CORSMiddleware(api_app, api_policies(page, page_port))
@@ -201,46 +172,46 @@ def origins() -> Iterator[Origins]:
             yield Origins(page, page_port, f"http://localhost:{api_port}", recorder)
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    path = require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        # Playwright gives every launch a fresh, temporary user-data dir.
-        chromium = playwright.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+@pytest.fixture(scope="session", params=ENGINES)
+def browser(request: pytest.FixtureRequest) -> Iterator[Engine]:
+    """One running engine per parameter; pytest runs each engine's tests together
+    and stops one engine before starting the next."""
+    start, binary = require(request.param)
+    with start(binary) as engine:
+        yield engine
 
 
 @dataclass
 class Page:
-    """One fresh browser context (own cookies and preflight cache) on the page origin."""
+    """A clean tab (no cookies; Chromium: a fresh context) on the page origin."""
 
-    page: Any
+    tab: Tab
     origins: Origins
-    console: list[str]
+
+    @property
+    def engine(self) -> Engine:
+        return self.tab.engine
+
+    @property
+    def blocked(self) -> dict[str, Any]:
+        """What ``window.probe`` returns for a fetch this engine blocked."""
+        return {"ok": False, "error": self.engine.blocked}
 
     def fetch(self, path: str, query: str, init: dict[str, Any] | None = None) -> dict[str, Any]:
-        result: dict[str, Any] = self.page.evaluate(
-            "([url, init]) => window.probe(url, init)", [self.origins.url(path, query), init or {}]
+        result: dict[str, Any] = self.tab.run(
+            "(url, init) => window.probe(url, init)", self.origins.url(path, query), init or {}
         )
         return result
 
 
 @pytest.fixture
-def page(browser: Any, origins: Origins, request: pytest.FixtureRequest) -> Iterator[Page]:
-    context = browser.new_context()
+def page(browser: Engine, origins: Origins) -> Iterator[Page]:
+    tab = browser.tab()
     try:
-        tab = context.new_page()
-        console: list[str] = []
-        tab.on("console", lambda message: console.append(message.text))
         tab.goto(origins.page + "/")
-        yield Page(tab, origins, console)
+        yield Page(tab, origins)
     finally:
-        context.close()
+        tab.close()
 
 
 @pytest.fixture

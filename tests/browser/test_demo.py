@@ -1,6 +1,7 @@
-"""The demo page, opened in headless Chromium: every row behaves as the policy says.
+"""The demo page, opened in each engine: every row behaves as the policy says.
 
-Set ``CORS_WSGI_SCREENSHOT=docs/demo.png`` to write the README's screenshot.
+Set ``CORS_WSGI_SCREENSHOT=docs/demo.png`` to write the README's screenshot
+(Chromium's; the other engines write theirs under ``tmp_path``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 
 from examples.demo import PageApp, create_api_app
+from tests.browser.engines import Engine
 from tests.servers import serve
 
 EXPECTED = {
@@ -42,21 +44,21 @@ def demo_url(origins: Any) -> Iterator[str]:
 
 
 @pytest.fixture
-def rows(browser: Any, demo_url: str, tmp_path: Path) -> list[dict[str, str]]:
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
+def rows(browser: Engine, demo_url: str, tmp_path: Path) -> list[dict[str, str]]:
+    tab = browser.tab(width=1200, height=900)
     try:
-        page = context.new_page()
-        page.goto(demo_url)
-        page.wait_for_selector("#summary[data-done=true]", timeout=20_000)
-        shot = Path(os.environ.get("CORS_WSGI_SCREENSHOT") or tmp_path / "demo.png")
-        page.screenshot(path=str(shot), full_page=True)
+        tab.goto(demo_url)
+        tab.wait_for("document.querySelector('#summary[data-done=true]')", timeout_ms=20_000)
+        wanted = os.environ.get("CORS_WSGI_SCREENSHOT") if browser.name == "chromium" else None
+        shot = Path(wanted or tmp_path / f"demo-{browser.name}.png")
+        tab.screenshot(shot)
         assert shot.stat().st_size > 10_000
-        result: list[dict[str, str]] = page.eval_on_selector_all(
-            "#results tbody tr", "rows => rows.map(r => ({...r.dataset}))"
+        result: list[dict[str, str]] = tab.run(
+            "() => Array.from(document.querySelectorAll('#results tbody tr'), r => ({...r.dataset}))"
         )
         return result
     finally:
-        context.close()
+        tab.close()
 
 
 def test_demo_table_lists_every_case(rows: list[dict[str, str]]) -> None:
