@@ -631,13 +631,22 @@ def cors_check(request: Request, headers: Iterable[Header], *, preflight: bool =
                     "or do not send credentials")
 
 
-def _status_fix(status: int) -> str:
-    if status in (401, 403):
-        return ("answer OPTIONS preflights before authentication runs: browsers never send cookies or "
-                "Authorization on a preflight, so an auth layer must let them through")
+def _asked(request: Request) -> str:
+    acrh = access_control_request_headers(request)
+    return f"method {request.method}" + (f" and headers {acrh}" if acrh else "")
+
+
+def _status_fix(request: Request, status: int) -> str:
+    if status == 401:
+        return ("let OPTIONS preflights through authentication: browsers never send cookies or "
+                "Authorization on a preflight")
+    if status == 403:
+        return (f"allow origin {request.origin} with {_asked(request)} in the server's CORS configuration "
+                "(a CORS layer answers 403 to a preflight it refuses); if an auth layer answered, let "
+                "OPTIONS preflights through it")
     if status in (404, 405, 501):
-        return ("answer OPTIONS preflights on this URL with 204 (a CORS middleware in front of the "
-                "router does this); the app does not route OPTIONS")
+        return ("answer OPTIONS preflights on this URL with 204: put a CORS middleware in front of the "
+                "router and make sure its configuration covers this path")
     if 300 <= status < 400:
         return "answer the preflight on this URL itself: a preflight is never redirected"
     return "answer the preflight with a status between 200 and 299 (204 is usual)"
@@ -663,14 +672,14 @@ def preflight_check(request: Request, response: Response) -> Verdict:
         if not 200 <= status <= 299 and checked.reason is not None:
             return _blocked(
                 checked.step or "preflight-cors-check",
-                f"{checked.reason}, and its status is {status}",
-                _status_fix(status) + "; then " + (checked.fix or ""),
+                f"{checked.reason}, and its status is {status} (the preflight asked for {_asked(request)})",
+                _status_fix(request, status),
             )
         return checked
     if not 200 <= status <= 299:
         return _blocked(
             "preflight-status", f"the preflight response's status is {status}; a preflight needs an ok "
-            "status (200-299)", _status_fix(status),
+            "status (200-299)", _status_fix(request, status),
         )
     raw_methods = get_header(headers, "Access-Control-Allow-Methods")
     raw_names = get_header(headers, "Access-Control-Allow-Headers")
