@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import io
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
@@ -63,10 +63,13 @@ __all__ = [
     "assert_preflight_blocked",
     "browser_exchange",
     "call_wsgi",
+    "exchange",
     "to_response",
 ]
 
 Header = tuple[str, str]
+#: ``send(method, url, headers) -> (response, body)``: how an exchange reaches a server.
+Sender = Callable[[str, str, list[Header]], tuple[Response, bytes]]
 
 
 class CORSAssertionError(AssertionError):
@@ -87,6 +90,7 @@ class Exchange:
         failed (a browser then never sends the request).
     :ivar body: the actual response's body (``b""`` when none).
     :ivar verdict: the browser's :class:`~cors_wsgi.fetch.Verdict`.
+    :ivar preflight_body: the preflight response's body (a refusal often says why).
     """
 
     request: Request
@@ -94,6 +98,7 @@ class Exchange:
     response: Response | None
     body: bytes
     verdict: Verdict
+    preflight_body: bytes = b""
 
     @property
     def allowed(self) -> bool:
@@ -193,17 +198,34 @@ def browser_exchange(
     """
     wsgi_app = getattr(app, "app", app) if type(app).__name__ == "TestApp" else app
     pairs = list(headers.items()) if isinstance(headers, Mapping) else list(headers)
-    full_url = _url(url)
-    request = Request(origin=origin, method=method, headers=pairs, credentials=credentials, url=full_url)
+    request = Request(origin=origin, method=method, headers=pairs, credentials=credentials, url=_url(url))
+
+    def send(method: str, url: str, headers: list[Header]) -> tuple[Response, bytes]:
+        return call_wsgi(wsgi_app, method, url, headers, environ if method != "OPTIONS" else None)
+
+    return exchange(request, send)
+
+
+def exchange(request: Request, send: Sender) -> Exchange:
+    """Run ``request`` as a browser does, sending with ``send(method, url,
+    headers) -> (response, body)``: the preflight first when needed (and no
+    further if it fails, unless shipping browsers still let it through, see
+    :data:`cors_wsgi.fetch.DIVERGENCES`), then the actual request.
+    ``request.url`` must be set.  Used by :func:`browser_exchange` (WSGI
+    in-process) and ``cors-wsgi probe`` (HTTP)."""
+    if request.url is None:
+        raise ValueError("the request needs a url")
     preflight: Response | None = None
+    preflight_body = b""
     if needs_preflight(request):
-        preflight, _ = call_wsgi(wsgi_app, "OPTIONS", full_url, preflight_request_headers(request))
+        preflight, preflight_body = send("OPTIONS", request.url, preflight_request_headers(request))
         checked = preflight_check(request, preflight)
         if not checked.allowed and checked.divergence is None:
             # Browsers stop here: the actual request is never sent.
-            return Exchange(request, preflight, None, b"", checked)
-    response, body = call_wsgi(wsgi_app, request.method, full_url, actual_request_headers(request), environ)
-    return Exchange(request, preflight, response, body, evaluate(request, response, preflight=preflight))
+            return Exchange(request, preflight, None, b"", checked, preflight_body)
+    response, body = send(request.method, request.url, actual_request_headers(request))
+    verdict = evaluate(request, response, preflight=preflight)
+    return Exchange(request, preflight, response, body, verdict, preflight_body)
 
 
 def to_response(response: object) -> Response:
