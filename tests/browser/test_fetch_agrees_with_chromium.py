@@ -15,14 +15,18 @@ Known divergences of shipping Chromium from the standard are listed by name
 decides them the lenient way; with ``--enable-features=CorsNonWildcardRequestHeadersSupport``
 Chromium follows the standard.
 
-Self-contained: its own servers and Playwright browsers.  Outside CI a
+Self-contained: its own servers, and Chromium driven by Playwright in a
+child process (so it never shares a Playwright instance with other tests).  Outside CI a
 missing Chromium or Playwright skips with a reason; under ``CI=true`` it fails.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -307,24 +311,6 @@ def origins() -> Iterator[Origins]:
             yield Origins(page, f"http://localhost:{api_port}", app, recorder)
 
 
-@pytest.fixture(scope="module", params=["default", "standard"])
-def chromium(request: pytest.FixtureRequest, origins: Origins) -> Iterator[tuple[str, Any]]:
-    """A page on the page origin, in default Chromium or Chromium following the standard."""
-    path = chromium_path()
-    from playwright.sync_api import sync_playwright
-
-    flags = FLAGS + ([STANDARD_FLAG] if request.param == "standard" else [])
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=path, args=flags)
-        try:
-            context = browser.new_context()
-            page = context.new_page()
-            page.goto(origins.page + "/")
-            yield request.param, page
-        finally:
-            browser.close()
-
-
 FETCH_JS = """async ([url, init]) => {
   try {
     const response = await fetch(url, init);
@@ -335,16 +321,57 @@ FETCH_JS = """async ([url, init]) => {
   }
 }"""
 
+#: Runs in a child process, so this file never shares a Playwright instance
+#: (or its event loop) with other browser tests: reads the jobs as JSON on
+#: stdin, prints {name: outcome} as JSON on stdout.
+RUNNER = """
+import json, sys
+from playwright.sync_api import sync_playwright
+job = json.load(sys.stdin)
+results = {}
+with sync_playwright() as playwright:
+    browser = playwright.chromium.launch(executable_path=job["chromium"], args=job["flags"])
+    try:
+        page = browser.new_context().new_page()
+        page.goto(job["page"] + "/")
+        for name, url, init in job["fetches"]:
+            results[name] = page.evaluate(job["js"], [url, init])
+    finally:
+        browser.close()
+print(json.dumps(results))
+"""
+SCENARIOS = SCRIPTED + SUITE
 
-@pytest.mark.parametrize("scenario", SCRIPTED + SUITE, ids=lambda s: s.name)
-def test_fetch_module_agrees_with_chromium(scenario: Scenario, chromium: tuple[str, Any], origins: Origins) -> None:
-    mode, page = chromium
+
+def scenario_url(origins: Origins, mode: str, scenario: Scenario) -> tuple[str, str]:
     query = f"{mode}-{scenario.name}"
-    url = f"{origins.api}{scenario.path or '/scripted/' + scenario.name}?{query}"
-    init = {"method": scenario.method, "headers": scenario.headers,
-            "credentials": "include" if scenario.credentials else "same-origin"}
+    return query, f"{origins.api}{scenario.path or '/scripted/' + scenario.name}?{query}"
 
-    seen_by_chromium = page.evaluate(FETCH_JS, [url, init])
+
+@pytest.fixture(scope="module", params=["default", "standard"])
+def chromium(request: pytest.FixtureRequest, origins: Origins) -> tuple[str, dict[str, Any]]:
+    """``(mode, {scenario name: outcome})``: every scenario fetched once in
+    default Chromium, or in Chromium following the standard."""
+    mode = request.param
+    fetches = [
+        (s.name, scenario_url(origins, mode, s)[1],
+         {"method": s.method, "headers": s.headers, "credentials": "include" if s.credentials else "same-origin"})
+        for s in SCENARIOS
+    ]
+    job = {"chromium": chromium_path(), "flags": FLAGS + ([STANDARD_FLAG] if mode == "standard" else []),
+           "page": origins.page, "js": FETCH_JS, "fetches": fetches}
+    done = subprocess.run([sys.executable, "-c", RUNNER], input=json.dumps(job), capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return mode, json.loads(done.stdout)
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
+def test_fetch_module_agrees_with_chromium(scenario: Scenario, chromium: tuple[str, dict[str, Any]],
+                                           origins: Origins) -> None:
+    mode, outcomes = chromium
+    seen_by_chromium = outcomes[scenario.name]
+    query, url = scenario_url(origins, mode, scenario)
     exchange = browser_exchange(origins.app, url, origin=origins.page, method=scenario.method,
                                 headers=scenario.headers, credentials=scenario.credentials)
     verdict = exchange.verdict
