@@ -1,0 +1,359 @@
+"""``cors-wsgi``: why does the browser block my request?
+
+Two commands judge one cross-origin request the way a browser does (the
+Fetch standard, :mod:`cors_wsgi.fetch`), preflight first when the browser
+would send one, and print the responses and the verdict with the failed
+step, the reason and the fix::
+
+    cors-wsgi check app.ini --origin https://app.example.com --method PUT \\
+        --header "X-Token: t" --path /api/items
+    cors-wsgi probe https://api.example.com/items --origin https://app.example.com \\
+        --method PUT --header "X-Token: t"
+
+``check`` loads the PasteDeploy pipeline from an ini file (``--name``,
+default ``main``) and runs the request through it in-process; ``probe``
+sends it over HTTP to any live server (no cookies are sent).
+
+Exit status: 0 allowed, 1 blocked, 2 usage, configuration or network error.
+``--json`` prints exactly one JSON object on stdout::
+
+    {"allowed": false, "step": "preflight-headers", "reason": "...", "fix": "...",
+     "notes": [...], "divergence": null,
+     "preflight": {"request_headers": [...], "status": 204, "headers": [...]} | null,
+     "response": {"sent": true, "request_headers": [...], "status": 200, "headers": [...]}}
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import socket
+import ssl
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import urlsplit
+
+import click
+
+from cors_wsgi.errors import CORSConfigError
+from cors_wsgi.fetch import (
+    Request,
+    Response,
+    actual_request_headers,
+    is_safelisted_method,
+    needs_preflight,
+    preflight_request_headers,
+    request_problem,
+    unsafe_request_header_names,
+)
+from cors_wsgi.testing import Exchange, call_wsgi, exchange
+
+__all__ = ["main"]
+
+Header = tuple[str, str]
+
+#: Exit statuses.
+EXIT_ALLOWED, EXIT_BLOCKED, EXIT_ERROR = 0, 1, 2
+#: Seconds before a slow probe prints a progress line on stderr.
+PROGRESS_AFTER = 1.0
+#: Most bytes of a response body read by ``probe``.
+MAX_BODY = 64 * 1024
+
+
+class CLIError(click.ClickException):
+    """A one-line error on stderr and exit status 2: bad URL, unreachable
+    server, timeout, bad ini.  Never a traceback."""
+
+    exit_code = EXIT_ERROR
+
+
+def _printable(value: str, limit: int = 300) -> str:
+    """A server value made safe for a terminal: control characters escaped."""
+    shown = value if len(value) <= limit else value[:limit] + "..."
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in shown)
+
+
+def _reason_phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+def _parse_header(ctx: click.Context, param: click.Parameter, values: Sequence[str]) -> list[Header]:
+    headers = []
+    for raw in values:
+        name, colon, value = raw.partition(":")
+        if not colon or not name.strip():
+            raise click.BadParameter(f"expected 'Name: value', got {raw!r}", ctx, param)
+        headers.append((name.strip(), value.strip()))
+    return headers
+
+
+def _request_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option("--origin", required=True, help="The page's origin, e.g. https://app.example.com."),
+        click.option("--method", default="GET", show_default=True, help="The method given to fetch()."),
+        click.option("--header", "headers", multiple=True, callback=_parse_header, metavar="'NAME: VALUE'",
+                     help="A header the script sets (repeatable)."),
+        click.option("--credentials", is_flag=True, help='As fetch(url, {credentials: "include"}).'),
+        click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _describe_request(request: Request, out: Callable[[str], None]) -> None:
+    out(f"{request.method} {request.url} from {request.origin} (credentials: {request.credentials})")
+    if not needs_preflight(request):
+        out("The browser sends it directly: no preflight (safelisted method and headers).")
+        return
+    why = []
+    if not is_safelisted_method(request.method):
+        why.append(f"{request.method} is not a CORS-safelisted method")
+    names = unsafe_request_header_names(request.sent_headers)
+    if names:
+        why.append(f"{', '.join(names)} {'is not a' if len(names) == 1 else 'are not'} CORS-safelisted "
+                   f"request header{'' if len(names) == 1 else 's'}")
+    out(f"The browser sends a preflight first: {'; '.join(why)}.")
+
+
+def _print_exchange(result: Exchange, out: Callable[[str], None]) -> None:
+    request = result.request
+    target = urlsplit(request.url or "")
+    path = (target.path or "/") + (f"?{target.query}" if target.query else "")
+    steps: list[tuple[str, str, list[Header], Response | None, bytes]] = []
+    if result.preflight is not None:
+        steps.append(("Preflight", "OPTIONS", preflight_request_headers(request), result.preflight,
+                      result.preflight_body))
+    steps.append(("Request", request.method, actual_request_headers(request), result.response, result.body))
+    for label, method, sent, response, body in steps:
+        out("")
+        out(f"{label}:")
+        out(f"  > {method} {_printable(path)}")
+        for name, value in sent:
+            out(f"  > {name}: {_printable(value)}")
+        if response is None:
+            out("  (not sent: the browser stops after a failed preflight)")
+            continue
+        out(f"  < {response.status} {_reason_phrase(response.status)}".rstrip())
+        for name, value in response.headers:
+            out(f"  < {name}: {_printable(value)}")
+        if response is result.preflight and not result.verdict.allowed and body.strip():
+            out(f"  < (body) {_printable(body.decode('utf-8', 'replace').strip().splitlines()[0], 200)}")
+    out("")
+    verdict = result.verdict
+    if verdict.allowed:
+        out("ALLOWED: the script can read the response.")
+    else:
+        out(f"BLOCKED at step {verdict.step}: {verdict.reason}")
+        out(f"Fix: {verdict.fix}")
+        if verdict.divergence is not None:
+            out("(Blocked by the standard; current browsers still allow it and will stop.)")
+    for note in verdict.notes:
+        out(f"Note: {note}")
+
+
+def _as_json(result: Exchange) -> dict[str, object]:
+    request = result.request
+    preflight = None
+    if result.preflight is not None:
+        preflight = {
+            "request_headers": preflight_request_headers(request),
+            "status": result.preflight.status,
+            "headers": list(result.preflight.headers),
+        }
+    response: dict[str, object] = {"sent": result.response is not None,
+                                   "request_headers": actual_request_headers(request)}
+    if result.response is not None:
+        response.update(status=result.response.status, headers=list(result.response.headers))
+    else:
+        response.update(status=None, headers=[])
+    return {**result.verdict.to_dict(), "preflight": preflight, "response": response}
+
+
+def _finish(result: Exchange, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(_as_json(result)))
+    else:
+        _print_exchange(result, click.echo)
+    sys.exit(EXIT_ALLOWED if result.verdict.allowed else EXIT_BLOCKED)
+
+
+def _request(origin: str, method: str, headers: list[Header], credentials: bool, url: str) -> Request:
+    request = Request(origin=origin, method=method, headers=headers, credentials=credentials, url=url)
+    problem = request_problem(request)
+    if problem is not None:
+        raise click.UsageError(problem)
+    return request
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="cors_wsgi")
+def main() -> None:
+    """Why does the browser block my cross-origin request?
+
+    Exit status: 0 allowed, 1 blocked, 2 usage, configuration or network error.
+    """
+
+
+# -- check ---------------------------------------------------------------------------------
+
+
+def _load(config: str, name: str) -> Any:
+    try:
+        from paste.deploy import loadapp
+    except ImportError as error:
+        raise CLIError("cors-wsgi check needs PasteDeploy: pip install pastedeploy") from error
+    cwd = os.getcwd()
+    if cwd not in sys.path:
+        sys.path.insert(0, cwd)  # as pserve does: apps in the working directory import
+    try:
+        return loadapp(f"config:{os.path.abspath(config)}", name=name)
+    except CORSConfigError as error:
+        raise CLIError(f"{config}: the cors_wsgi filter is misconfigured:\n{error}") from error
+    except LookupError as error:
+        raise CLIError(f"{config}: {error}") from error
+    except Exception as error:  # an app factory can raise anything; no traceback
+        raise CLIError(f"{config}: cannot load [{name}]: {type(error).__name__}: {error}") from error
+
+
+@main.command()
+@click.argument("config", type=click.Path(exists=True, dir_okay=False))
+@click.option("--name", default="main", show_default=True, help="The app or pipeline to load.")
+@click.option("--path", default="/", show_default=True,
+              help="The request's path and query, e.g. /api/items?id=1.")
+@_request_options
+def check(config: str, name: str, path: str, origin: str, method: str, headers: list[Header],
+          credentials: bool, as_json: bool) -> None:
+    """Run one request through the pipeline of CONFIG (a PasteDeploy ini)
+    in-process and print the browser's verdict."""
+    if not path.startswith("/"):
+        raise click.BadParameter("must start with '/'", param_hint="--path")
+    request = _request(origin, method, headers, credentials, "http://localhost" + path)
+    app = _load(config, name)
+    if not as_json:
+        _describe_request(request, click.echo)
+
+    def send(method: str, url: str, headers: list[Header]) -> tuple[Response, bytes]:
+        try:
+            return call_wsgi(app, method, url, headers)
+        except Exception as error:  # the app's own failure, reported like a server's 500
+            raise CLIError(f"the application raised {type(error).__name__}: {error}") from error
+
+    _finish(exchange(request, send), as_json)
+
+
+# -- probe ---------------------------------------------------------------------------------
+
+
+def _http_request(method: str, url: str, headers: list[Header], timeout: float) -> tuple[Response, bytes]:
+    """One HTTP request with http.client: the method is sent as written
+    (``patch`` stays ``patch``), nothing is added but ``Host`` and
+    ``Content-Length``, and ``getheaders()`` keeps every header line in order,
+    repeats included (two ``Access-Control-Allow-Origin`` lines stay two)."""
+    parts = urlsplit(url)
+    connection: http.client.HTTPConnection
+    if parts.scheme == "https":
+        connection = http.client.HTTPSConnection(parts.netloc, timeout=timeout,
+                                                 context=ssl.create_default_context())
+    else:
+        connection = http.client.HTTPConnection(parts.netloc, timeout=timeout)
+    try:
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        connection.putrequest(method, target, skip_accept_encoding=True)
+        for name, value in headers:
+            connection.putheader(name, value)
+        connection.putheader("User-Agent", "cors-wsgi-probe")
+        if method not in ("GET", "HEAD", "OPTIONS"):
+            connection.putheader("Content-Length", "0")
+        connection.endheaders()
+        answer = connection.getresponse()
+        body = answer.read(MAX_BODY)
+        return Response(answer.status, answer.getheaders()), body
+    finally:
+        connection.close()
+
+
+def _network_error(error: BaseException, url: str, timeout: float) -> CLIError:
+    host = urlsplit(url).netloc
+    if isinstance(error, (TimeoutError, socket.timeout)):
+        return CLIError(f"no answer from {host} within {timeout:g} s (--timeout)")
+    if isinstance(error, ConnectionRefusedError):
+        return CLIError(f"connection refused by {host}: is the server running on that port?")
+    if isinstance(error, socket.gaierror):
+        return CLIError(f"cannot resolve {urlsplit(url).hostname!r}: {error.strerror}")
+    if isinstance(error, ssl.SSLError):
+        return CLIError(f"TLS error talking to {host}: {error}")
+    if isinstance(error, http.client.HTTPException):
+        return CLIError(f"{host} did not answer with valid HTTP: {type(error).__name__} {error}")
+    if isinstance(error, OSError):
+        return CLIError(f"cannot reach {host}: {error.strerror or error}")
+    return CLIError(f"probing {host} failed: {type(error).__name__}: {error}")
+
+
+def _http_sender(timeout: float, progress: Callable[[str], None]) -> Callable[..., tuple[Response, bytes]]:
+    """Send in a worker thread; the caller prints a progress line after
+    PROGRESS_AFTER seconds and gives up after ``timeout`` seconds in all."""
+
+    def send(method: str, url: str, headers: list[Header]) -> tuple[Response, bytes]:
+        outcome: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                outcome["value"] = _http_request(method, url, headers, timeout)
+            except BaseException as error:
+                outcome["error"] = error
+
+        deadline = time.monotonic() + timeout
+        worker = threading.Thread(target=work, name="cors-wsgi-probe", daemon=True)
+        worker.start()
+        worker.join(min(PROGRESS_AFTER, timeout))
+        if worker.is_alive():
+            progress(f"waiting for {method} {url} (up to {timeout:g} s)...")
+            worker.join(max(0.0, deadline - time.monotonic()))
+        if worker.is_alive():
+            raise _network_error(TimeoutError(), url, timeout)
+        if "error" in outcome:
+            raise _network_error(outcome["error"], url, timeout)
+        result: tuple[Response, bytes] = outcome["value"]
+        return result
+
+    return send
+
+
+@main.command()
+@click.argument("url")
+@click.option("--timeout", default=10.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
+              help="Seconds to wait for each response.")
+@_request_options
+def probe(url: str, timeout: float, origin: str, method: str, headers: list[Header],
+          credentials: bool, as_json: bool) -> None:
+    """Send one request to the live server at URL as a browser would
+    (preflight first when needed) and print the browser's verdict."""
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 (a bad port raises here)
+    except ValueError as error:
+        raise click.BadParameter(f"{url!r}: {error}", param_hint="URL") from error
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise click.BadParameter(f"{url!r} is not an http:// or https:// URL", param_hint="URL")
+    request = _request(origin, method, headers, credentials, url)
+    if not as_json:
+        _describe_request(request, click.echo)
+        if credentials:
+            click.echo("(The probe sends no cookies; a logged-in browser's request may be answered "
+                       "differently.)")
+    send = _http_sender(timeout, lambda line: click.echo(line, err=True))
+    result = exchange(request, send)
+    if result.response is not None and 300 <= result.response.status < 400 and not as_json:
+        location = {n.lower(): v for n, v in result.response.headers}.get("location", "")
+        click.echo(f"(A redirect to {_printable(location)}: browsers follow it and check CORS again there; "
+                   "a redirect to another origin makes the request's origin `null`.)")
+    _finish(result, as_json)

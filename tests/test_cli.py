@@ -1,0 +1,340 @@
+"""The ``cors-wsgi`` command: ``check`` an ini in-process, ``probe`` live servers on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from cors_wsgi import CORSMiddleware, CORSPolicy
+from cors_wsgi.cli import main
+from tests.servers import serve_wsgiref
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = "https://app.example.com"
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args))
+
+
+def hello_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    start_response("200 OK", [("Content-Type", "application/json"), ("Vary", "Accept")])
+    return [b"{}"]
+
+
+def app_factory(global_conf: dict[str, str], **local_conf: str) -> Any:
+    return hello_app
+
+
+def broken_factory(global_conf: dict[str, str], **local_conf: str) -> Any:
+    raise RuntimeError("database unreachable")
+
+
+INI = """\
+[app:api]
+use = call:tests.test_cli:app_factory
+
+[app:broken]
+use = call:tests.test_cli:broken_factory
+
+[filter:cors]
+use = egg:cors_wsgi
+allow_origins = https://app.example.com
+allow_methods = PUT
+allow_headers = Content-Type
+{extra}
+paths = /api/*
+
+[pipeline:main]
+pipeline = cors api
+"""
+
+
+@pytest.fixture
+def ini(tmp_path: Path) -> Path:
+    path = tmp_path / "app.ini"
+    path.write_text(INI.format(extra=""))
+    return path
+
+
+# -- check -----------------------------------------------------------------------------------------
+
+def test_check_allows_a_preflighted_json_put(ini: Path) -> None:
+    result = run("check", str(ini), "--origin", PAGE, "--method", "PUT", "--header", "Content-Type: application/json",
+                 "--path", "/api/items")
+    assert result.exit_code == 0, result.output
+    assert "The browser sends a preflight first: PUT is not a CORS-safelisted method" in result.stdout
+    assert "< 204 No Content" in result.stdout
+    assert "ALLOWED" in result.stdout
+
+
+def test_check_blocks_a_header_the_filter_does_not_allow(ini: Path) -> None:
+    result = run("check", str(ini), "--origin", PAGE, "--method", "PUT", "--header", "X-Token: t", "--path", "/api/items")
+    assert result.exit_code == 1, result.output
+    assert "BLOCKED at step preflight-cors-check" in result.stdout
+    assert "(body) CORS preflight refused: request header not allowed" in result.stdout
+    assert "Fix: allow origin https://app.example.com with method PUT and headers x-token" in result.stdout
+    assert "(not sent: the browser stops after a failed preflight)" in result.stdout
+
+
+def test_check_blocks_a_path_no_pattern_covers(ini: Path) -> None:
+    result = run("check", str(ini), "--origin", PAGE, "--path", "/other")
+    assert result.exit_code == 1
+    assert "BLOCKED at step cors-check: the response has no Access-Control-Allow-Origin header" in result.stdout
+
+
+def test_check_json_is_one_object(ini: Path) -> None:
+    result = run("check", str(ini), "--origin", PAGE, "--method", "PUT", "--path", "/api/x", "--json")
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert set(data) >= {"allowed", "step", "reason", "preflight", "response"}
+    assert (data["allowed"], data["step"], data["reason"]) == (True, None, None)
+    assert data["preflight"]["status"] == 204
+    assert ["Access-Control-Request-Method", "PUT"] in data["preflight"]["request_headers"]
+    assert data["response"]["sent"] is True
+    assert ["Access-Control-Allow-Origin", PAGE] in data["response"]["headers"]
+
+
+def test_check_misconfigured_filter_is_a_one_line_error(tmp_path: Path) -> None:
+    path = tmp_path / "bad.ini"
+    path.write_text(INI.format(extra="allow_origin = https://typo.example"))
+    result = run("check", str(path), "--origin", PAGE)
+    assert result.exit_code == 2
+    assert "the cors_wsgi filter is misconfigured" in result.stderr
+    assert "allow_origin" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_check_unknown_pipeline_name(ini: Path) -> None:
+    result = run("check", str(ini), "--origin", PAGE, "--name", "nope")
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert "nope" in result.stderr
+
+
+def test_check_app_factory_failure_is_a_one_line_error(ini: Path) -> None:
+    result = run("check", str(ini), "--origin", PAGE, "--name", "broken")
+    assert result.exit_code == 2
+    assert "cannot load [broken]: RuntimeError: database unreachable" in result.stderr
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--header", "X-Token"], "expected 'Name: value'"),
+    (["--origin", "https://App.example.com/"], "not a serialized origin"),
+    (["--method", "TRACE"], "forbidden method"),
+    (["--path", "api"], "must start with '/'"),
+], ids=["header-without-colon", "bad-origin", "forbidden-method", "relative-path"])
+def test_check_usage_errors_exit_2(ini: Path, args: list[str], message: str) -> None:
+    full = ["check", str(ini), "--origin", PAGE, *args] if "--origin" not in args else ["check", str(ini), *args]
+    result = run(*full)
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+# -- probe: live servers -------------------------------------------------------------------------------
+
+ACAO = ("Access-Control-Allow-Origin", PAGE)
+#: path -> (preflight answer, actual answer): servers misconfigured the ways real ones are.
+MISCONFIGURED: dict[str, tuple[tuple[str, list[tuple[str, str]]], tuple[str, list[tuple[str, str]]]]] = {
+    "/no-acao": (("204 No Content", []), ("200 OK", [])),
+    "/acao-twice": (("204 No Content", []), ("200 OK", [ACAO, ACAO])),
+    "/star-with-credentials": (("204 No Content", []), ("200 OK", [("Access-Control-Allow-Origin", "*"),
+                                                                  ("Access-Control-Allow-Credentials", "true")])),
+    "/trailing-slash": (("204 No Content", []), ("200 OK", [("Access-Control-Allow-Origin", PAGE + "/")])),
+    "/acah-missing-header": (("204 No Content", [ACAO, ("Access-Control-Allow-Methods", "PUT"),
+                                                 ("Access-Control-Allow-Headers", "Content-Type")]), ("200 OK", [ACAO])),
+    "/preflight-404": (("404 Not Found", [ACAO]), ("200 OK", [ACAO])),
+    "/preflight-401": (("401 Unauthorized", [("WWW-Authenticate", "Bearer")]), ("200 OK", [ACAO])),
+    "/acac-capitalised": (("204 No Content", []), ("200 OK", [ACAO, ("Access-Control-Allow-Credentials", "True")])),
+    "/authorization-star": (("204 No Content", [ACAO, ("Access-Control-Allow-Headers", "*")]), ("200 OK", [ACAO])),
+    "/hostile": (("204 No Content", []), ("200 OK", [("Access-Control-Allow-Origin", "https://x\x1b[2J")])),
+}
+
+
+def misconfigured_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    preflight, actual = MISCONFIGURED[environ["PATH_INFO"]]
+    is_preflight = environ["REQUEST_METHOD"] == "OPTIONS" and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ
+    status, headers = preflight if is_preflight else actual
+    start_response(status, [*headers, ("Content-Length", "0")])
+    return []
+
+
+@pytest.fixture(scope="module")
+def misconfigured() -> Iterator[str]:
+    with serve_wsgiref(misconfigured_app) as (host, port):
+        yield f"http://{host}:{port}"
+
+
+@pytest.fixture(scope="module")
+def cors_wsgi_server() -> Iterator[str]:
+    policy = CORSPolicy(allow_origins=[PAGE], allow_methods=["PUT"], allow_headers=["Content-Type"])
+    with serve_wsgiref(CORSMiddleware(hello_app, {"/api/*": policy})) as (host, port):
+        yield f"http://{host}:{port}"
+
+
+PROBES = [
+    # (id, path, extra args, exit status, step, reason fragment)
+    ("no-acao", "/no-acao", [], 1, "cors-check", "no Access-Control-Allow-Origin header"),
+    ("acao-twice", "/acao-twice", [], 1, "cors-check", "2 Access-Control-Allow-Origin values"),
+    ("star-with-credentials", "/star-with-credentials", ["--credentials"], 1, "cors-check", "`*` cannot be used with credentials"),
+    ("trailing-slash", "/trailing-slash", [], 1, "cors-check", "trailing slash"),
+    ("acah-missing-header", "/acah-missing-header", ["--method", "PUT", "--header", "X-Token: t"], 1,
+     "preflight-headers", "`x-token` is not in Access-Control-Allow-Headers"),
+    ("preflight-404", "/preflight-404", ["--method", "DELETE"], 1, "preflight-status", "status is 404"),
+    ("preflight-401", "/preflight-401", ["--method", "DELETE"], 1, "preflight-cors-check", "its status is 401"),
+    ("acac-capitalised", "/acac-capitalised", ["--credentials"], 1, "cors-check", "exactly `true`"),
+    ("authorization-star", "/authorization-star", ["--header", "Authorization: Bearer t"], 1,
+     "preflight-authorization", "`*` never covers Authorization"),
+]
+
+
+@pytest.mark.parametrize(("path", "extra", "status", "step", "fragment"), [row[1:] for row in PROBES],
+                         ids=[row[0] for row in PROBES])
+def test_probe_misconfigured_server(misconfigured: str, path: str, extra: list[str], status: int, step: str,
+                                    fragment: str) -> None:
+    result = run("probe", misconfigured + path, "--origin", PAGE, *extra, "--json")
+    assert result.exit_code == status, result.output
+    data = json.loads(result.stdout)
+    assert (data["allowed"], data["step"]) == (False, step)
+    assert fragment in data["reason"]
+    assert data["fix"]
+
+
+def test_probe_human_output_names_step_reason_and_fix(misconfigured: str) -> None:
+    result = run("probe", misconfigured + "/acao-twice", "--origin", PAGE)
+    assert result.exit_code == 1
+    assert f"< Access-Control-Allow-Origin: {PAGE}\n  < Access-Control-Allow-Origin: {PAGE}" in result.stdout
+    assert "BLOCKED at step cors-check: the response has 2 Access-Control-Allow-Origin values" in result.stdout
+    assert "Fix: send the header exactly once" in result.stdout
+
+
+def test_probe_says_current_browsers_still_allow_authorization_under_star(misconfigured: str) -> None:
+    result = run("probe", misconfigured + "/authorization-star", "--origin", PAGE, "--header", "Authorization: t")
+    assert result.exit_code == 1
+    assert "Blocked by the standard; current browsers still allow it and will stop." in result.stdout
+    assert "AuthorizationCoveredByWildcard" in result.stdout
+    # Browsers still send the actual request, so the probe does too.
+    assert "Request:\n  > GET /authorization-star" in result.stdout
+    assert "< 200 OK" in result.stdout
+
+
+def test_probe_escapes_hostile_header_values(misconfigured: str) -> None:
+    result = run("probe", misconfigured + "/hostile", "--origin", PAGE)
+    assert result.exit_code == 1
+    assert "\x1b" not in result.stdout
+    assert "\\x1b[2J" in result.stdout
+
+
+def test_probe_cors_wsgi_allows_a_json_put(cors_wsgi_server: str) -> None:
+    result = run("probe", cors_wsgi_server + "/api/items", "--origin", PAGE, "--method", "PUT",
+                 "--header", "Content-Type: application/json", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["allowed"] is True
+    assert data["preflight"]["status"] == 204
+    assert data["response"]["status"] == 200
+
+
+def test_probe_cors_wsgi_refuses_an_unlisted_header(cors_wsgi_server: str) -> None:
+    result = run("probe", cors_wsgi_server + "/api/items", "--origin", PAGE, "--method", "PUT",
+                 "--header", "X-Token: t")
+    assert result.exit_code == 1
+    assert "BLOCKED at step preflight-cors-check" in result.stdout
+    assert "< 403 Forbidden" in result.stdout
+    assert "(body) CORS preflight refused: request header not allowed" in result.stdout
+
+
+def test_probe_cors_wsgi_uncovered_path_is_blocked(cors_wsgi_server: str) -> None:
+    result = run("probe", cors_wsgi_server + "/elsewhere", "--origin", PAGE, "--json")
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["step"] == "cors-check"
+
+
+# -- probe: errors, never a traceback ---------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_probe_connection_refused_exits_2(cors_wsgi_server: str) -> None:
+    result = run("probe", f"http://127.0.0.1:{free_port()}/", "--origin", PAGE, "--json")
+    assert result.exit_code == 2
+    assert "connection refused by 127.0.0.1" in result.stderr
+    assert result.stdout == ""
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("url", ["ftp://example.com/", "example.com/api", "http://:80/", "http://127.0.0.1:99999/"])
+def test_probe_bad_url_exits_2(url: str) -> None:
+    result = run("probe", url, "--origin", PAGE)
+    assert result.exit_code == 2
+    assert "Invalid value for URL" in result.stderr
+
+
+def test_probe_timeout_prints_progress_and_exits_2() -> None:
+    with socket.socket() as silent:  # accepts connections, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        port = silent.getsockname()[1]
+        result = run("probe", f"http://127.0.0.1:{port}/", "--origin", PAGE, "--timeout", "1.5", "--json")
+    assert result.exit_code == 2
+    assert "waiting for GET http://127.0.0.1" in result.stderr
+    assert "no answer from 127.0.0.1" in result.stderr
+    assert "within 1.5 s (--timeout)" in result.stderr
+    assert result.stdout == ""
+
+
+def test_probe_not_http_exits_2() -> None:
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        port = server.getsockname()[1]
+        import threading
+
+        def answer_garbage() -> None:
+            server.settimeout(5)
+            connection, _ = server.accept()
+            with connection:
+                connection.recv(4096)
+                connection.sendall(b"SSH-2.0-OpenSSH\r\n\r\n")
+
+        thread = threading.Thread(target=answer_garbage, daemon=True)
+        thread.start()
+        result = run("probe", f"http://127.0.0.1:{port}/", "--origin", PAGE, "--timeout", "5")
+        thread.join(timeout=5)
+    assert result.exit_code == 2
+    assert "did not answer with valid HTTP" in result.stderr
+
+
+# -- the installed commands ------------------------------------------------------------------------------
+
+def test_python_m_cors_wsgi_runs_check_with_exit_status(ini: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [sys.executable, "-m", "cors_wsgi", "check", str(ini), "--origin", "https://evil.example",
+         "--path", "/api/x", "--json"],
+        capture_output=True, text=True, timeout=60, cwd=ROOT, env=env, check=False,
+    )
+    assert result.returncode == 1, result.stderr
+    assert json.loads(result.stdout)["step"] == "cors-check"
+
+
+def test_console_script_is_installed() -> None:
+    script = shutil.which("cors-wsgi", path=str(Path(sys.executable).parent))
+    assert script is not None
+    result = subprocess.run([script, "--help"], capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0
+    assert "check" in result.stdout
+    assert "probe" in result.stdout

@@ -1,0 +1,73 @@
+"""README "Debugging a blocked request": the commands print what it shows, its code runs, its table is complete."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cors_wsgi.cli import main
+from cors_wsgi.fetch import STEPS
+from cors_wsgi.testing import CORSAssertionError
+
+ROOT = Path(__file__).resolve().parent.parent
+SECTION = (ROOT / "README.rst").read_text().split("Debugging a blocked request\n---")[1].split("\nPerformance\n---")[0]
+EXAMPLE_INI = ROOT / "examples" / "app.ini"
+CHECK_ARGS = ["--origin", "http://localhost:8080", "--method", "PUT", "--header", "X-Token: t", "--path", "/api/items/1"]
+
+
+def blocks(language: str) -> list[str]:
+    pattern = rf"\.\. code-block:: {language}\n\n((?:    .*\n|\n)+)"
+    return [re.sub(r"(?m)^    ", "", block) for block in re.findall(pattern, SECTION)]
+
+
+def verdict_lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith(("BLOCKED", "Fix:", "ALLOWED"))]
+
+
+def ini_with(tmp_path: Path, *, debug: bool = False, allow_headers: str | None = None) -> Path:
+    text = EXAMPLE_INI.read_text()
+    if debug:
+        text = text.replace("paths = /api/*", "paths = /api/*\ndebug = true")
+    if allow_headers is not None:
+        text = re.sub(r"(?m)^allow_headers = .*$", f"allow_headers = {allow_headers}", text)
+    path = tmp_path / "app.ini"
+    path.write_text(text)
+    return path
+
+
+def test_step_table_lists_every_step_code() -> None:
+    table = SECTION.split("are stable:")[1]
+    assert set(re.findall(r"   \* - ``([a-z-]+)``", table)) == set(STEPS)
+
+
+def test_probe_block_shows_the_check_verdict_of_the_same_mistake() -> None:
+    probe_block, _ = blocks("text")
+    result = CliRunner().invoke(main, ["check", str(EXAMPLE_INI), *CHECK_ARGS])
+    assert result.exit_code == 1
+    assert verdict_lines(probe_block) == verdict_lines(result.stdout)
+
+
+def test_check_block_with_debug_names_the_header(tmp_path: Path) -> None:
+    _, check_block = blocks("text")
+    result = CliRunner().invoke(main, ["check", str(ini_with(tmp_path, debug=True)), *CHECK_ARGS])
+    assert result.exit_code == 1
+    assert verdict_lines(check_block) == verdict_lines(result.stdout)
+
+
+def test_check_allows_after_the_fix(tmp_path: Path) -> None:
+    fixed = ini_with(tmp_path, allow_headers="Content-Type Authorization X-Token")
+    result = CliRunner().invoke(main, ["check", str(fixed), *CHECK_ARGS])
+    assert result.exit_code == 0
+    assert "ALLOWED" in result.stdout
+
+
+def test_testing_block_runs_and_fails_as_its_comment_says() -> None:
+    (block,) = blocks("py")
+    namespace: dict[str, object] = {"__name__": "readme_debugging"}
+    exec(compile(block, "README.rst", "exec"), namespace)
+    with pytest.raises(CORSAssertionError, match="blocked at step preflight-cors-check"):
+        namespace["test_the_web_app_may_send_a_token"]()  # type: ignore[operator]
+    namespace["test_other_sites_cannot_read_the_api"]()  # type: ignore[operator]
