@@ -29,25 +29,25 @@ A :class:`Verdict` names the step that failed with a stable code (the table
 below), a reason and a fix in plain words, and notes (for example where
 shipping browsers still differ from the standard).
 
-=========================  ===========================================================
-Step                       Fails when
-=========================  ===========================================================
-``request``                the browser would not send the request at all (``fetch()``
-                           rejects a forbidden method or a malformed header)
-``preflight-cors-check``   the preflight response has no, several or the wrong
-                           ``Access-Control-Allow-Origin``, ``*`` with credentials, or
-                           ``Access-Control-Allow-Credentials`` is not ``true``
-``preflight-status``       the preflight response's status is not 200-299
-``preflight-parse``        ``Access-Control-Allow-Methods`` or ``-Headers`` is not a
-                           comma-separated list of tokens
-``preflight-method``       the method is not in ``Access-Control-Allow-Methods``
-``preflight-authorization`` ``Authorization`` is sent but not listed by name in
-                           ``Access-Control-Allow-Headers`` (``*`` never covers it)
-``preflight-headers``      a non-safelisted request header is not in
-                           ``Access-Control-Allow-Headers``
-``cors-check``             the actual response fails the CORS check (same causes as
-                           ``preflight-cors-check``)
-=========================  ===========================================================
+=============================  =============================================================
+Step                           Fails when
+=============================  =============================================================
+``request``                    the browser would not send the request at all (``fetch()``
+                               rejects a forbidden method or a malformed header)
+``preflight-cors-check``       the preflight response has no, several or the wrong
+                               ``Access-Control-Allow-Origin``, ``*`` with credentials, or
+                               ``Access-Control-Allow-Credentials`` is not ``true``
+``preflight-status``           the preflight response's status is not 200-299
+``preflight-parse``            ``Access-Control-Allow-Methods`` or ``-Headers`` is not a
+                               comma-separated list of tokens
+``preflight-method``           the method is not in ``Access-Control-Allow-Methods``
+``preflight-authorization``    ``Authorization`` is sent but not listed by name in
+                               ``Access-Control-Allow-Headers`` (``*`` never covers it)
+``preflight-headers``          a non-safelisted request header is not in
+                               ``Access-Control-Allow-Headers``
+``cors-check``                 the actual response fails the CORS check (same causes as
+                               ``preflight-cors-check``)
+=============================  =============================================================
 
 Step codes are API: stable across releases, safe to match on in tests.
 """

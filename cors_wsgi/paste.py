@@ -17,7 +17,8 @@
 Keys are the :class:`~cors_wsgi.CORSPolicy` argument names, plus ``debug``,
 ``paths`` (path patterns that get the policy; default: every path) and
 ``catch_exceptions``.
-Lists split on commas, spaces and newlines; booleans accept only
+Lists split on commas, spaces and newlines, except ``allow_origin_regex``:
+one regex per line (a regex may hold commas and spaces); booleans accept only
 true/false, yes/no, on/off, 1/0; integers are strict.
 
 An unknown key or a bad value fails ``loadapp`` with

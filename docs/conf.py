@@ -35,6 +35,9 @@ nitpick_ignore = [
     ("py:class", "_typeshed.wsgi.WSGIEnvironment"),
     ("py:class", "OptExcInfo"),
     ("py:class", "_typeshed.OptExcInfo"),
+    # Type aliases of cors_wsgi.fetch / testing: (name, value) pairs and a credentials mode.
+    ("py:class", "Header"),
+    ("py:class", "Credentials"),
 ]
 # Standard-library classes in annotations: intersphinx would need the network.
 nitpick_ignore_regex = [("py:class", r"(re|datetime|collections\.abc|typing|logging)\.\w+")]

@@ -149,6 +149,19 @@ def test_each_regex_of_a_list_is_checked_and_reported_on_its_own() -> None:
     ]
 
 
+def test_ini_takes_one_regex_per_line_each_checked() -> None:
+    from cors_wsgi.paste import filter_factory
+
+    wrap = filter_factory({}, allow_origin_regex="\n  https://pr-[0-9]{1,4}\\.example\\.com\n  https://(a|b)\\.example\\.org\n")
+    policy = wrap(RecordingApp()).policy
+    assert isinstance(policy, CORSPolicy)
+    assert policy.allows_origin("https://pr-12.example.com")
+    assert policy.allows_origin("https://b.example.org")
+    with pytest.raises(CORSConfigError) as caught:
+        filter_factory({}, allow_credentials="true", allow_origin_regex="https://a\\.example\\.com\nhttps://.*")
+    assert [p.value for p in caught.value.problems] == ["https://.*"]
+
+
 #: Tight credentialed regexes: accepted, and every origin they match is trusted.
 TIGHT = {
     r"https://(app|www)\.example\.com": "example.com",
