@@ -134,6 +134,27 @@ def _ends_in_a_number(host: str) -> bool:
     return (last != "" and last.isascii() and last.isdigit()) or bool(_HEX.fullmatch(last))
 
 
+def _ipv6_serialized(address: ipaddress.IPv6Address) -> str:
+    """https://url.spec.whatwg.org/#concept-ipv6-serializer: eight lower-case
+    hex pieces, the first longest run of two or more zero pieces as ``::``,
+    never a dotted IPv4 tail (Python 3.13's ``compressed`` writes
+    ``::ffff:127.0.0.1``; browsers send ``::ffff:7f00:1``)."""
+    packed = address.packed
+    pieces = [packed[i] << 8 | packed[i + 1] for i in range(0, 16, 2)]
+    best_start, best_length, start = -1, 1, -1
+    for i, piece in enumerate([*pieces, 1]):
+        if piece == 0 and start < 0:
+            start = i
+        elif piece != 0 and start >= 0:
+            if i - start > best_length:
+                best_start, best_length = start, i - start
+            start = -1
+    hexes = [format(piece, "x") for piece in pieces]
+    if best_start < 0:
+        return ":".join(hexes)
+    return ":".join(hexes[:best_start]) + "::" + ":".join(hexes[best_start + best_length :])
+
+
 def _check_punycode(label: str) -> None:
     """An ``xn--`` label must decode to non-ASCII text that encodes back to
     the same label (https://url.spec.whatwg.org/#concept-domain-to-ascii)."""
@@ -171,7 +192,7 @@ def parse_host(host: str, *, special: bool = True) -> tuple[str, bool]:
             address = ipaddress.IPv6Address(host[1:-1])
         except ValueError:
             raise HostError("origin-not-serialized", f"{host!r} is not a valid IPv6 address") from None
-        return f"[{address.compressed}]", True
+        return f"[{_ipv6_serialized(address)}]", True
     if not special:
         lowered = host.lower()
         if not lowered.isascii() or not _DNS_HOST.fullmatch(lowered):
@@ -353,7 +374,7 @@ def _parse_pattern(item: str, argument: str, problems: list[Problem]) -> _Patter
             why.append("IDN hosts in punycode")
         if bare.startswith("[") and canonical_host != bare.lower():
             why.append("IPv6 addresses in their shortest form")
-        elif is_address and canonical_host != bare:
+        elif is_address and not bare.startswith("[") and canonical_host != bare:
             why.append("IPv4 addresses as four decimal numbers")
         reasons = ", ".join(why) or "the serialized form"
         problem(

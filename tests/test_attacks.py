@@ -656,6 +656,8 @@ def test_ambiguous_path_log_line_escapes_the_path(caplog: pytest.LogCaptureFixtu
      ("http://2130706433", "http://127.0.0.1"),
      ("http://127.0.0.1.", "http://127.0.0.1"),
      ("https://[::FFFF:127.0.0.1]", "https://[::ffff:7f00:1]"),
+     ("https://[1:0:0:2:0:0:3:4]", "https://[1::2:0:0:3:4]"),
+     ("https://[1:0:0:2:0:0:0:3]", "https://[1:0:0:2::3]"),
      ("https://BÜCHER.example", "https://xn--bcher-kva.example")],
 )
 def test_origin_browsers_serialize_differently_is_refused_with_the_canonical_form(configured: str, canonical: str) -> None:
