@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from cors_wsgi._log import escape, logger
 from cors_wsgi._origins import OriginMatcher
 
 __all__ = [
@@ -82,6 +81,7 @@ class Engine:
         "_star",
         "_vary",
         "allow_all",
+        "matcher",
         "vary_origin",
     )
 
@@ -101,6 +101,7 @@ class Engine:
         #: Responses vary by ``Origin`` unless every origin gets ``*``.
         self.vary_origin = not allow_all
         self._origin_matches = matcher.matches
+        self.matcher = matcher
         self._credentials = credentials
         self._private_network = private_network
 
@@ -144,6 +145,14 @@ class Engine:
             debug.append(("Access-Control-Allow-Headers", _join(headers)))
         self._debug_lists = tuple(debug)
 
+    def debug_methods(self) -> str:
+        """The allowed methods as ``Access-Control-Allow-Methods`` lists them in debug mode."""
+        return self._debug_lists[0][1]
+
+    def debug_headers(self) -> str:
+        """The allowed request headers, comma-separated (``""`` for none)."""
+        return next((v for n, v in self._debug_lists if n == "Access-Control-Allow-Headers"), "")
+
     # -- actual requests ---------------------------------------------------
 
     def response_headers(self, origin: str | None) -> tuple[Header, ...]:
@@ -161,10 +170,13 @@ class Engine:
 
     def preflight(
         self, environ: dict[str, object], origin: str, debug: bool
-    ) -> tuple[str, list[Header], bytes]:
+    ) -> tuple[str, list[Header], bytes, str | None]:
         """Answer a preflight request (https://fetch.spec.whatwg.org/#cors-preflight-fetch).
 
-        Returns ``(status, headers, body)``; ``headers`` is a fresh list.
+        Returns ``(status, headers, body, refused)``; ``headers`` is a fresh
+        list; ``refused`` is ``None``, or what was not allowed: ``"origin"``,
+        ``"method"`` or ``"headers"`` (also in debug mode, where an allowed
+        origin's refusal is answered 204 with the full lists).
         """
         if self.allow_all:
             acao = "*"
@@ -216,7 +228,7 @@ class Engine:
         ):
             headers.append(("Access-Control-Allow-Private-Network", "true"))
         headers.append(self._vary)
-        return PREFLIGHT_SUCCESS_STATUS, headers, b""
+        return PREFLIGHT_SUCCESS_STATUS, headers, b"", None
 
     def _requested_names(self, value: str) -> list[str] | None:
         """Parse ``Access-Control-Request-Headers`` leniently (any case,
@@ -241,19 +253,15 @@ class Engine:
     def _refuse(
         self, reason: str, origin: str, debug: bool, acao: str | None = None,
         detail: str = "",
-    ) -> tuple[str, list[Header], bytes]:
-        if debug:
-            # Request values never reach a log line raw (flask-cors CVE-2024-1681).
-            logger.warning(
-                "CORS preflight refused (%s not allowed): origin=%s value=%s",
-                reason, escape(origin), escape(detail),
-            )
-            if acao is not None:
-                # Debug mode: let the browser console name the real cause.
-                headers: list[Header] = [("Access-Control-Allow-Origin", acao)]
-                if self._credentials:
-                    headers.append(("Access-Control-Allow-Credentials", "true"))
-                headers.extend(self._debug_lists)
-                headers.append(self._vary)
-                return PREFLIGHT_SUCCESS_STATUS, headers, b""
-        return PREFLIGHT_FAILURE_STATUS, [*_FAILURE_HEADERS[reason], self._vary], _REASONS[reason]
+    ) -> tuple[str, list[Header], bytes, str | None]:
+        if debug and acao is not None:
+            # Debug mode: let the browser console name the real cause.
+            headers: list[Header] = [("Access-Control-Allow-Origin", acao)]
+            if self._credentials:
+                headers.append(("Access-Control-Allow-Credentials", "true"))
+            headers.extend(self._debug_lists)
+            headers.append(self._vary)
+            return PREFLIGHT_SUCCESS_STATUS, headers, b"", reason
+        return (
+            PREFLIGHT_FAILURE_STATUS, [*_FAILURE_HEADERS[reason], self._vary], _REASONS[reason], reason,
+        )

@@ -31,7 +31,7 @@ from cors_wsgi.errors import Problem
 if TYPE_CHECKING:
     from publicsuffixlist import PublicSuffixList
 
-__all__ = ["OriginMatcher", "compile_origins"]
+__all__ = ["OriginMatcher", "compile_origins", "is_origin_shaped"]
 
 #: Most non-exact origins whose verdict is remembered; the memo is emptied
 #: when full, so hostile, ever-changing origins cost memory only up to this.
@@ -388,7 +388,9 @@ def _parse_pattern(item: str, argument: str, problems: list[Problem]) -> _Patter
 class OriginMatcher:
     """The compiled form of a policy's origins; ``matches`` runs per request."""
 
-    __slots__ = ("_any_port", "_exact", "_memo", "_parse", "_regex", "_sub", "_sub_any_port")
+    __slots__ = (
+        "_any_port", "_exact", "_memo", "_parse", "_regex", "_regex_sources", "_sub", "_sub_any_port",
+    )
 
     def __init__(self, patterns: Iterable[_Pattern], regexes: tuple[re.Pattern[str], ...]) -> None:
         exact: set[str] = set()
@@ -410,6 +412,7 @@ class OriginMatcher:
         self._sub_any_port = frozenset(sub_any_port)
         # Each regex was proven to match in linear time (``_regex.py``).
         self._regex = tuple(regex.fullmatch for regex in regexes)
+        self._regex_sources = tuple(regex.pattern for regex in regexes)
         self._parse = bool(any_port or sub or sub_any_port or regexes)
         self._memo: dict[str, bool] = {}
 
@@ -430,6 +433,30 @@ class OriginMatcher:
                 memo.clear()
             memo[origin] = verdict
         return verdict
+
+    def rule_for(self, origin: str) -> str | None:
+        """Which configured rule allows ``origin``, in words (for ``explain``;
+        never on the request path), or ``None``."""
+        if origin in self._exact:
+            return f"allow_origins entry {origin!r}"
+        shape = _ORIGIN_SHAPE.fullmatch(origin) if len(origin) <= MAX_ORIGIN_LENGTH else None
+        if shape is None:
+            return None
+        scheme, host, port = shape.group(1, 2, 3)
+        if (scheme, host) in self._any_port:
+            return f"allow_origins entry '{scheme}://{host}:*'"
+        dot = host.find(".")
+        while dot != -1:
+            base = host[dot + 1 :]
+            if (scheme, base, port or "") in self._sub:
+                return f"allow_origins entry '{scheme}://*.{base}{':' + port if port else ''}'"
+            if (scheme, base) in self._sub_any_port:
+                return f"allow_origins entry '{scheme}://*.{base}:*'"
+            dot = host.find(".", dot + 1)
+        for fullmatch, source in zip(self._regex, self._regex_sources, strict=True):
+            if fullmatch(origin) is not None:
+                return f"allow_origin_regex {source!r}"
+        return None
 
     def _match_patterns(self, origin: str) -> bool:
         shape = _ORIGIN_SHAPE.fullmatch(origin)
@@ -594,6 +621,12 @@ def _regex_items(regex: object, problems: list[Problem]) -> list[str | re.Patter
                 "list of them.",
             ))
     return items
+
+
+def is_origin_shaped(origin: str) -> bool:
+    """True when ``origin`` has the shape of a serialized tuple origin as
+    browsers send it (``null`` and malformed values do not)."""
+    return len(origin) <= MAX_ORIGIN_LENGTH and _ORIGIN_SHAPE.fullmatch(origin) is not None
 
 
 def _shape_host(origin: str) -> str | None:

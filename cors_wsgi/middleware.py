@@ -34,18 +34,23 @@ still reaches it.
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from cors_wsgi._engine import Engine, Header
 from cors_wsgi._log import escape, logger
+from cors_wsgi._origins import is_origin_shaped
 from cors_wsgi.errors import CORSConfigError, Problem
 from cors_wsgi.policy import CORSPolicy
+from cors_wsgi.refusals import Refusal
 
 if TYPE_CHECKING:
     from _typeshed import OptExcInfo
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+    from cors_wsgi.explain import Explanation
 
 __all__ = ["CORSMiddleware"]
 
@@ -110,9 +115,14 @@ def _rewrite(headers: list[Header], add: tuple[Header, ...], vary_origin: bool) 
     return out
 
 
+#: One path pattern, compiled: (path in WSGI form, is a prefix pattern,
+#: engine, the pattern as written).
+_Route = tuple[str, bool, Engine, str]
+
+
 def _compile_paths(
     policy: CORSPolicy | Mapping[str, CORSPolicy],
-) -> tuple[Engine | None, tuple[tuple[str, bool, Engine], ...]]:
+) -> tuple[Engine | None, tuple[_Route, ...]]:
     """``(engine, ())`` for a single policy; ``(None, routes)`` for a mapping
     of path patterns, each route ``(path, is_prefix, engine)`` in order."""
     if isinstance(policy, CORSPolicy):
@@ -124,7 +134,7 @@ def _compile_paths(
             "such as {'/api/*': CORSPolicy(...)}.",
         )])
     problems: list[Problem] = []
-    routes: list[tuple[str, bool, Engine]] = []
+    routes: list[_Route] = []
     patterns: list[str] = []
     if not policy:
         problems.append(Problem(
@@ -155,8 +165,8 @@ def _compile_paths(
             ))
             continue
         # PATH_INFO is bytes decoded as latin-1 (PEP 3333): compare like for like.
-        route = (pattern_to_wsgi(path), is_prefix, item._engine)
-        for earlier, (earlier_path, earlier_prefix, _) in zip(patterns, routes, strict=True):
+        route = (pattern_to_wsgi(path), is_prefix, item._engine, pattern)
+        for earlier, (earlier_path, earlier_prefix, _, _) in zip(patterns, routes, strict=True):
             if _covers(earlier_path, earlier_prefix, route[0], is_prefix):
                 problems.append(Problem(
                     "shadowed-path-pattern", "paths", pattern,
@@ -204,6 +214,29 @@ def pattern_to_wsgi(path: str) -> str:
     return path.encode("utf-8").decode("latin-1")
 
 
+def _kind(environ: WSGIEnvironment) -> str:
+    """``"preflight"`` for a preflight request, else ``"actual"``."""
+    if (
+        environ.get("REQUEST_METHOD") == "OPTIONS"
+        and "HTTP_ORIGIN" in environ
+        and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ
+    ):
+        return "preflight"
+    return "actual"
+
+
+def _origin_reason(origin: str) -> str:
+    if origin == "null" or is_origin_shaped(origin):
+        return "origin-not-allowed"
+    return "origin-malformed"
+
+
+def _preflight_reason(refused: str, origin: str) -> str:
+    if refused == "origin":
+        return _origin_reason(origin)
+    return "method-not-allowed" if refused == "method" else "header-not-allowed"
+
+
 class CORSMiddleware:
     """Wrap ``app`` so it speaks the CORS protocol as ``policy`` says.
 
@@ -245,7 +278,7 @@ class CORSMiddleware:
     a ``str``) gets a ``TypeError`` naming the header from ``start_response``.
     """
 
-    __slots__ = ("_engine", "_routes", "app", "catch_exceptions", "debug", "policy")
+    __slots__ = ("_engine", "_routes", "app", "catch_exceptions", "debug", "on_refusal", "policy")
 
     def __init__(
         self,
@@ -254,6 +287,7 @@ class CORSMiddleware:
         *,
         debug: bool = False,
         catch_exceptions: bool = False,
+        on_refusal: Callable[[Refusal], object] | None = None,
     ) -> None:
         flags = {"debug": debug, "catch_exceptions": catch_exceptions}
         problems = [
@@ -261,6 +295,11 @@ class CORSMiddleware:
             for name, value in flags.items()
             if not isinstance(value, bool)
         ]
+        if on_refusal is not None and not callable(on_refusal):
+            problems.append(Problem(
+                "invalid-type", "on_refusal", on_refusal,
+                "expected a callable that takes a cors_wsgi.refusals.Refusal, or None.",
+            ))
         if problems:
             raise CORSConfigError(problems)
         self._engine, self._routes = _compile_paths(policy)
@@ -268,6 +307,7 @@ class CORSMiddleware:
         self.policy = policy if isinstance(policy, CORSPolicy) else dict(policy)
         self.debug = debug
         self.catch_exceptions = catch_exceptions
+        self.on_refusal = on_refusal
 
     @classmethod
     def from_settings(cls, app: WSGIApplication, settings: object, prefix: str = "CORS_") -> CORSMiddleware:
@@ -286,25 +326,69 @@ class CORSMiddleware:
         )
         return wrap(app)
 
-    def _route(self, path: str) -> Engine | None:
-        for prefix, is_prefix, engine in self._routes:
+    def explain(
+        self,
+        origin: str,
+        method: str = "GET",
+        headers: Mapping[str, str] | Iterable[tuple[str, str] | str] = (),
+        credentials: bool = False,
+        path: str | None = None,
+    ) -> Explanation:
+        """Would a browser on ``origin`` get the response to
+        ``fetch(path, {method, headers, credentials})``, and which rule decided?
+
+        Runs the preflight (when a browser would send one) and the actual
+        request through this middleware's policies and path mapping
+        in-process, against a stand-in for the app (the app is never called,
+        the ``on_refusal`` hook never fires), and judges the answers as the
+        Fetch standard does (:mod:`cors_wsgi.fetch`).
+
+        :param origin: the page's serialized origin, ``"https://app.example.com"``.
+        :param method: as the script passes it (``"patch"`` is not ``"PATCH"``).
+        :param headers: the headers the script sets: a mapping, ``(name,
+            value)`` pairs, or bare names (sent with the value ``"1"``).
+        :param credentials: ``credentials: "include"``.
+        :param path: the request path, ``"/api/items"``; default ``"/"``.
+        :returns: an :class:`~cors_wsgi.explain.Explanation`; ``str()`` of it
+            reads ``allowed`` or ``blocked at step ...: reason``, the fix and the rule.
+        """
+        from cors_wsgi.explain import explain
+
+        return explain(self, origin, method, headers, credentials, path)
+
+    def _stand_in(self, app: WSGIApplication, on_refusal: Callable[[Refusal], object]) -> CORSMiddleware:
+        """This middleware's compiled configuration around another app and hook."""
+        clone = CORSMiddleware.__new__(CORSMiddleware)
+        for name in CORSMiddleware.__slots__:
+            object.__setattr__(clone, name, getattr(self, name))
+        clone.app = app
+        clone.on_refusal = on_refusal
+        return clone
+
+    def _route(self, path: str) -> _Route | None:
+        for route in self._routes:
+            prefix = route[0]
             if path == prefix or (
-                is_prefix and path.startswith(prefix) and path[len(prefix) : len(prefix) + 1] == "/"
+                route[1] and path.startswith(prefix) and path[len(prefix) : len(prefix) + 1] == "/"
             ):
-                return engine
+                return route
         return None
 
     def __call__(
         self, environ: WSGIEnvironment, start_response: StartResponse
     ) -> Iterable[bytes]:
         engine = self._engine
+        pattern: str | None = None
         if engine is None:
             path: str = environ.get("PATH_INFO", "")
-            engine = self._route(path)
-            if ("//" in path or "/." in path) and self._route(normalize_path(path)) is not engine:
+            route = self._route(path)
+            if ("//" in path or "/." in path) and self._route(normalize_path(path)) is not route:
                 return self._refuse_ambiguous_path(environ, start_response)
-            if engine is None:
+            if route is None:
+                if "HTTP_ORIGIN" in environ:
+                    self._refused(_kind(environ), "path-not-covered", environ, None)
                 return self.app(environ, start_response)
+            engine, pattern = route[2], route[3]
 
         origin: str | None = environ.get("HTTP_ORIGIN")
         if (
@@ -312,11 +396,15 @@ class CORSMiddleware:
             and environ.get("REQUEST_METHOD") == "OPTIONS"
             and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ
         ):
-            status, headers, body = engine.preflight(environ, origin, self.debug)
+            status, headers, body, refused = engine.preflight(environ, origin, self.debug)
+            if refused is not None:
+                self._refused("preflight", _preflight_reason(refused, origin), environ, pattern)
             start_response(status, headers)
             return [body] if body else []
 
         add = engine.response_headers(origin)
+        if not add and origin is not None:
+            self._refused("actual", _origin_reason(origin), environ, pattern)
         vary_origin = engine.vary_origin
         started = False
 
@@ -363,22 +451,42 @@ class CORSMiddleware:
             cors_start_response(ERROR_STATUS, list(_ERROR_HEADERS), sys.exc_info())
             return [_ERROR_BODY]
 
+    def _refused(self, kind: str, reason: str, environ: WSGIEnvironment, pattern: str | None) -> None:
+        """Log a refusal and tell the ``on_refusal`` hook; costs nothing when
+        neither DEBUG logging nor a hook is on."""
+        hook = self.on_refusal
+        level = logging.WARNING if self.debug else logging.DEBUG
+        if hook is None and not logger.isEnabledFor(level):
+            return
+        origin = environ.get("HTTP_ORIGIN")
+        method = environ.get(
+            "HTTP_ACCESS_CONTROL_REQUEST_METHOD" if kind == "preflight" else "REQUEST_METHOD", ""
+        )
+        record = Refusal(
+            kind, reason, None if origin is None else escape(origin), escape(method), pattern,
+        )
+        if logger.isEnabledFor(level):
+            logger.log(
+                level,
+                "CORS refused %s request (%s): origin=%s method=%s path=%s pattern=%s%s",
+                kind, reason, record.origin, record.method, escape(environ.get("PATH_INFO", "")),
+                escape(pattern),
+                " requested-headers=" + escape(environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS", ""))
+                if reason == "header-not-allowed" else "",
+            )
+        if hook is not None:
+            try:
+                hook(record)
+            except Exception:
+                logger.exception("the on_refusal hook raised; the response is unchanged")
+
     def _refuse_ambiguous_path(
         self, environ: WSGIEnvironment, start_response: StartResponse
     ) -> Iterable[bytes]:
         """No policy's answer for a path that routers read differently."""
-        if self.debug:
-            logger.warning(
-                "CORS refused (ambiguous path: its cleaned form is covered by another "
-                "pattern): method=%s path=%s origin=%s",
-                escape(environ.get("REQUEST_METHOD", "")), escape(environ.get("PATH_INFO", "")),
-                escape(environ.get("HTTP_ORIGIN")),
-            )
-        if (
-            environ.get("REQUEST_METHOD") == "OPTIONS"
-            and "HTTP_ORIGIN" in environ
-            and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ
-        ):
+        kind = _kind(environ)
+        self._refused(kind, "path-ambiguous", environ, None)
+        if kind == "preflight":
             start_response("403 Forbidden", [*_AMBIGUOUS_HEADERS, ("Vary", "Origin")])
             return [_AMBIGUOUS_BODY]
 

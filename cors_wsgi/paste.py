@@ -90,7 +90,9 @@ def middleware_from_settings(
     settled = target
 
     def wrap(app: WSGIApplication) -> CORSMiddleware:
-        return CORSMiddleware(app, settled, **flags)
+        return CORSMiddleware(
+            app, settled, debug=flags["debug"], catch_exceptions=flags["catch_exceptions"]
+        )
 
     return wrap
 

@@ -1,0 +1,153 @@
+"""Every refusal has a stable reason: logged at DEBUG, handed to the on_refusal hook."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cors_wsgi import CORSConfigError, CORSMiddleware, CORSPolicy
+from cors_wsgi.refusals import REFUSAL_REASONS, Refusal
+from tests.conftest import API, RecordingApp
+
+POLICY = CORSPolicy(allow_origins=API, allow_methods=["PUT"], allow_headers=["Content-Type"])
+MAPPING = {"/admin/*": CORSPolicy(allow_origins=API), "/api/*": POLICY}
+
+
+def environ(method: str = "GET", path: str = "/api/x", origin: str | None = API, **extra: str) -> dict[str, Any]:
+    env: dict[str, Any] = {"REQUEST_METHOD": method, "PATH_INFO": path, **extra}
+    if origin is not None:
+        env["HTTP_ORIGIN"] = origin
+    return env
+
+
+def preflight(method: str = "PUT", headers: str | None = None, **kwargs: Any) -> dict[str, Any]:
+    extra = {"HTTP_ACCESS_CONTROL_REQUEST_METHOD": method}
+    if headers is not None:
+        extra["HTTP_ACCESS_CONTROL_REQUEST_HEADERS"] = headers
+    return environ("OPTIONS", **kwargs, **extra)
+
+
+def run(env: dict[str, Any], *, debug: bool = False) -> list[Refusal]:
+    seen: list[Refusal] = []
+    middleware = CORSMiddleware(RecordingApp(), MAPPING, debug=debug, on_refusal=seen.append)
+    middleware(env, lambda *a: None)
+    return seen
+
+
+CASES = [
+    ("actual-origin", environ(origin="https://evil.example"), Refusal("actual", "origin-not-allowed", "'https://evil.example'", "'GET'", "/api/*")),
+    ("actual-null", environ(origin="null"), Refusal("actual", "origin-not-allowed", "'null'", "'GET'", "/api/*")),
+    ("actual-malformed", environ(origin="https://EVIL/"), Refusal("actual", "origin-malformed", "'https://EVIL/'", "'GET'", "/api/*")),
+    ("preflight-origin", preflight(origin="https://evil.example"), Refusal("preflight", "origin-not-allowed", "'https://evil.example'", "'PUT'", "/api/*")),
+    ("preflight-method", preflight("DELETE"), Refusal("preflight", "method-not-allowed", f"'{API}'", "'DELETE'", "/api/*")),
+    ("preflight-header", preflight(headers="x-token"), Refusal("preflight", "header-not-allowed", f"'{API}'", "'PUT'", "/api/*")),
+    ("path-not-covered", environ(path="/other"), Refusal("actual", "path-not-covered", f"'{API}'", "'GET'", None)),
+    ("preflight-path-not-covered", preflight(path="/other"), Refusal("preflight", "path-not-covered", f"'{API}'", "'PUT'", None)),
+    ("path-ambiguous", environ(path="//admin/x"), Refusal("actual", "path-ambiguous", f"'{API}'", "'GET'", None)),
+]
+
+
+@pytest.mark.parametrize(("env", "expected"), [pytest.param(e, r, id=i) for i, e, r in CASES])
+def test_refusal_reaches_the_hook_with_its_reason(env: dict[str, Any], expected: Refusal) -> None:
+    assert run(env) == [expected]
+
+
+def test_every_reason_code_is_produced() -> None:
+    assert {refusal.reason for _, _, refusal in CASES} == set(REFUSAL_REASONS)
+
+
+@pytest.mark.parametrize(
+    "env",
+    [environ(), environ(origin=None), preflight(), preflight(headers="content-type"), environ(path="/other", origin=None)],
+    ids=["allowed-get", "no-origin", "allowed-preflight", "allowed-header", "uncovered-without-origin"],
+)
+def test_allowed_request_never_calls_the_hook(env: dict[str, Any]) -> None:
+    assert run(env) == []
+
+
+def test_hook_exception_is_logged_and_the_response_unchanged(caplog: pytest.LogCaptureFixture) -> None:
+    def broken(refusal: Refusal) -> None:
+        raise RuntimeError("metrics backend down")
+
+    statuses: list[str] = []
+    middleware = CORSMiddleware(RecordingApp(), POLICY, on_refusal=broken)
+    with caplog.at_level(logging.ERROR, logger="cors_wsgi"):
+        body = middleware(preflight(origin="https://evil.example"), lambda status, headers: statuses.append(status))
+    assert statuses == ["403 Forbidden"]
+    assert list(body) == [b"CORS preflight refused: origin not allowed\n"]
+    assert "on_refusal hook raised" in caplog.records[0].getMessage()
+
+
+def test_refusal_is_logged_at_debug_with_code_pattern_and_values(caplog: pytest.LogCaptureFixture) -> None:
+    middleware = CORSMiddleware(RecordingApp(), MAPPING)
+    with caplog.at_level(logging.DEBUG, logger="cors_wsgi"):
+        middleware(preflight(headers="x-token"), lambda *a: None)
+    (record,) = caplog.records
+    assert record.levelno == logging.DEBUG
+    message = record.getMessage()
+    assert "(header-not-allowed)" in message
+    assert "pattern='/api/*'" in message
+    assert "requested-headers='x-token'" in message
+
+
+def test_debug_mode_logs_refusals_at_warning(caplog: pytest.LogCaptureFixture) -> None:
+    middleware = CORSMiddleware(RecordingApp(), POLICY, debug=True)
+    with caplog.at_level(logging.WARNING, logger="cors_wsgi"):
+        middleware(environ(origin="https://evil.example"), lambda *a: None)
+    assert [r.levelno for r in caplog.records] == [logging.WARNING]
+
+
+@pytest.mark.parametrize("env", [environ(), environ(origin="https://evil.example"), preflight("DELETE")],
+                         ids=["allowed", "refused-actual", "refused-preflight"])
+def test_no_log_record_is_created_when_debug_logging_is_off(env: dict[str, Any], caplog: pytest.LogCaptureFixture) -> None:
+    created: list[logging.LogRecord] = []
+    factory = logging.getLogRecordFactory()
+
+    def counting(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = factory(*args, **kwargs)
+        created.append(record)
+        return record
+
+    logging.setLogRecordFactory(counting)
+    try:
+        with caplog.at_level(logging.INFO, logger="cors_wsgi"):
+            CORSMiddleware(RecordingApp(), POLICY)(env, lambda *a: None)
+    finally:
+        logging.setLogRecordFactory(factory)
+    assert [r for r in created if r.name == "cors_wsgi"] == []
+
+
+def test_allowed_request_is_not_logged_even_at_debug(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.DEBUG, logger="cors_wsgi"):
+        CORSMiddleware(RecordingApp(), POLICY)(preflight(), lambda *a: None)
+    assert caplog.records == []
+
+
+HOSTILE = st.text(st.characters(codec="utf-8"), min_size=1, max_size=400)
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(origin=HOSTILE, method=HOSTILE)
+def test_hook_records_and_log_lines_are_escaped(caplog: pytest.LogCaptureFixture, origin: str, method: str) -> None:
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger="cors_wsgi"):
+        (refusal,) = run(environ(method=method, origin=origin + "\x1b"))
+    for text in (refusal.origin or "", refusal.method, *(r.getMessage() for r in caplog.records)):
+        assert all(" " <= ch <= "~" for ch in text)
+    assert len(refusal.origin or "") <= 203
+
+
+def test_non_callable_hook_is_a_configuration_error() -> None:
+    with pytest.raises(CORSConfigError) as caught:
+        CORSMiddleware(RecordingApp(), POLICY, on_refusal="metrics")  # type: ignore[arg-type]
+    assert caught.value.problems[0].argument == "on_refusal"
+
+
+def test_refusal_record_is_frozen() -> None:
+    refusal = Refusal("actual", "origin-not-allowed", "'x'", "'GET'", None)
+    with pytest.raises(AttributeError):
+        refusal.reason = "other"  # type: ignore[misc]
