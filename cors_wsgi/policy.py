@@ -24,12 +24,15 @@ from __future__ import annotations
 import datetime
 import inspect
 import re
-from collections.abc import Iterable
-from typing import Any, NoReturn
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from cors_wsgi._engine import Engine, is_token
 from cors_wsgi._origins import compile_origins
 from cors_wsgi.errors import CORSConfigError, Problem
+
+if TYPE_CHECKING:
+    from cors_wsgi.explain import Explanation
 
 __all__ = ["CORSPolicy"]
 
@@ -400,6 +403,27 @@ class CORSPolicy:
         e.g. ``policy.allows_origin("https://app.example.com")``."""
         return self._engine.allows_origin(origin)
 
+    def explain(
+        self,
+        origin: str,
+        method: str = "GET",
+        headers: Mapping[str, str] | Iterable[tuple[str, str] | str] = (),
+        credentials: bool = False,
+        path: str | None = None,
+    ) -> Explanation:
+        """Would a browser on ``origin`` get the response under this policy,
+        and which rule decided?  Same as :meth:`CORSMiddleware.explain
+        <cors_wsgi.CORSMiddleware.explain>` for a middleware with this one
+        policy; no server needed::
+
+            >>> policy = CORSPolicy(allow_origins="https://*.example.com")
+            >>> print(policy.explain("https://app.example.com").rule)
+            origin allowed by allow_origins entry 'https://*.example.com'
+        """
+        from cors_wsgi.middleware import CORSMiddleware
+
+        return CORSMiddleware(_no_app, self).explain(origin, method, headers, credentials, path)
+
     def as_dict(self) -> dict[str, Any]:
         """The normalised arguments, such that ``CORSPolicy(**p.as_dict()) == p``."""
         return {name: getattr(self, name) for name in _FIELDS}
@@ -439,6 +463,10 @@ class CORSPolicy:
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild, (self.as_dict(),))
+
+
+def _no_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:  # pragma: no cover
+    raise AssertionError("explain() never calls the application")
 
 
 def _rebuild(arguments: dict[str, Any]) -> CORSPolicy:

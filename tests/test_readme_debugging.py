@@ -71,3 +71,21 @@ def test_testing_block_runs_and_fails_as_its_comment_says() -> None:
     with pytest.raises(CORSAssertionError, match="blocked at step preflight-cors-check"):
         namespace["test_the_web_app_may_send_a_token"]()  # type: ignore[operator]
     namespace["test_other_sites_cannot_read_the_api"]()  # type: ignore[operator]
+
+
+def test_explain_block_prints_what_it_shows() -> None:
+    import doctest
+
+    (block,) = blocks("pycon")
+    test = doctest.DocTestParser().get_doctest(block, {}, "README explain", "README.rst", 0)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    runner.run(test)
+    assert runner.summarize(verbose=False).failed == 0
+
+
+def test_refusal_table_lists_every_reason_code() -> None:
+    from cors_wsgi.refusals import REFUSAL_REASONS
+
+    table = SECTION.split("Reason code")[1].split("are stable:")[0]
+    listed = set(re.findall(r"``([a-z]+(?:-[a-z]+)+)``", table))
+    assert set(REFUSAL_REASONS) <= listed

@@ -1,0 +1,123 @@
+"""``explain()``: why cors_wsgi would allow or refuse a request, and what
+the browser would make of the answer, without a server.
+
+:meth:`CORSPolicy.explain <cors_wsgi.CORSPolicy.explain>` and
+:meth:`CORSMiddleware.explain <cors_wsgi.CORSMiddleware.explain>` run the
+request a browser would send (the preflight first when it would send one)
+through the compiled policy in-process, against a stand-in application that
+answers ``200 OK``, and judge the responses with :mod:`cors_wsgi.fetch`::
+
+    >>> from cors_wsgi import CORSPolicy
+    >>> policy = CORSPolicy(allow_origins=["https://app.example.com"])
+    >>> result = policy.explain("https://app.example.com", "PUT")
+    >>> result.allowed, result.verdict.step, result.refusal
+    (False, 'preflight-cors-check', 'method-not-allowed')
+    >>> print(result.rule)  # doctest: +NORMALIZE_WHITESPACE
+    origin allowed by allow_origins entry 'https://app.example.com';
+    refused: method-not-allowed (allow_methods: GET, HEAD, POST only)
+
+The browser only sees a refused preflight (``403``, no
+``Access-Control-Allow-Origin``); ``rule`` and ``refusal`` say what the
+policy refused and why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from cors_wsgi.fetch import Verdict
+from cors_wsgi.refusals import Refusal
+from cors_wsgi.testing import Exchange, browser_exchange
+
+if TYPE_CHECKING:
+    from cors_wsgi.middleware import CORSMiddleware
+
+__all__ = ["Explanation", "explain"]
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """The verdict on one request, and the rule of the policy that decided.
+
+    :ivar verdict: the browser's :class:`~cors_wsgi.fetch.Verdict` (allowed,
+        failed step, reason, fix).
+    :ivar rule: which rule decided, in words, e.g. ``"origin allowed by
+        allow_origins entry 'https://*.example.com'"``.
+    :ivar path_pattern: the path pattern whose policy answered (``"/api/*"``),
+        or ``None`` for a single policy or an uncovered path.
+    :ivar refusal: cors_wsgi's refusal reason code
+        (:data:`~cors_wsgi.refusals.REFUSAL_REASONS`), or ``None``.
+    :ivar exchange: the requests and responses, as
+        :func:`cors_wsgi.testing.browser_exchange` gives them.
+    """
+
+    verdict: Verdict
+    rule: str
+    path_pattern: str | None
+    refusal: str | None
+    exchange: Exchange
+
+    @property
+    def allowed(self) -> bool:
+        return self.verdict.allowed
+
+    def __str__(self) -> str:
+        return f"{self.verdict}\nrule: {self.rule}"
+
+
+def _stand_in(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8")])
+    return [b"ok"]
+
+
+def _pairs(headers: Mapping[str, str] | Iterable[tuple[str, str] | str]) -> list[tuple[str, str]]:
+    if isinstance(headers, Mapping):
+        return list(headers.items())
+    return [(item, "1") if isinstance(item, str) else (item[0], item[1]) for item in headers]
+
+
+def explain(
+    middleware: CORSMiddleware,
+    origin: str,
+    method: str = "GET",
+    headers: Mapping[str, str] | Iterable[tuple[str, str] | str] = (),
+    credentials: bool = False,
+    path: str | None = None,
+) -> Explanation:
+    """See :meth:`CORSMiddleware.explain <cors_wsgi.CORSMiddleware.explain>`."""
+    refusals: list[Refusal] = []
+    stand_in = middleware._stand_in(_stand_in, refusals.append)
+    result = browser_exchange(
+        stand_in, path or "/", origin=origin, method=method, headers=_pairs(headers), credentials=credentials,
+    )
+    refusal = refusals[0] if refusals else None
+    route = middleware._route(path or "/") if middleware._engine is None else None
+    pattern = route[3] if route is not None else None
+    engine = middleware._engine if route is None else route[2]
+    if refusal is not None and refusal.reason in ("path-not-covered", "path-ambiguous"):
+        patterns = ", ".join(repr(r[3]) for r in middleware._routes)
+        rule = (
+            f"no path pattern covers {path!r} (patterns: {patterns}): the request passes through untouched"
+            if refusal.reason == "path-not-covered"
+            else f"{path!r} reads differently once cleaned and the readings pick different patterns"
+        )
+        return Explanation(result.verdict, rule, None, refusal.reason, result)
+    assert engine is not None
+    if engine.allow_all:
+        allowed_by = "origin allowed by allow_origins='*'"
+    else:
+        matched = engine.matcher.rule_for(origin)
+        allowed_by = f"origin allowed by {matched}" if matched else f"no rule allows the origin {origin!r}"
+    if refusal is None:
+        rule = allowed_by
+    elif refusal.reason == "method-not-allowed":
+        listed = engine.debug_methods()
+        rule = f"{allowed_by}; refused: method-not-allowed (allow_methods: {listed} only)"
+    elif refusal.reason == "header-not-allowed":
+        listed = engine.debug_headers() or "none"
+        rule = f"{allowed_by}; refused: header-not-allowed (allow_headers: {listed})"
+    else:
+        rule = f"{allowed_by} ({refusal.reason})"
+    return Explanation(result.verdict, rule, pattern, None if refusal is None else refusal.reason, result)
