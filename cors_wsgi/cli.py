@@ -51,6 +51,7 @@ from cors_wsgi.fetch import (
     request_problem,
     unsafe_request_header_names,
 )
+from cors_wsgi.middleware import CORSMiddleware
 from cors_wsgi.testing import Exchange, call_wsgi, exchange
 
 __all__ = ["main"]
@@ -178,11 +179,14 @@ def _as_json(result: Exchange) -> dict[str, object]:
     return {**result.verdict.to_dict(), "preflight": preflight, "response": response}
 
 
-def _finish(result: Exchange, as_json: bool) -> None:
+def _finish(result: Exchange, as_json: bool, rule: tuple[str, str | None] | None = None) -> None:
     if as_json:
-        click.echo(json.dumps(_as_json(result)))
+        extra = {} if rule is None else {"rule": rule[0], "refusal": rule[1]}
+        click.echo(json.dumps({**_as_json(result), **extra}))
     else:
         _print_exchange(result, click.echo)
+        if rule is not None:
+            click.echo(f"cors_wsgi: {rule[0]}" + (f" [{rule[1]}]" if rule[1] else ""))
     sys.exit(EXIT_ALLOWED if result.verdict.allowed else EXIT_BLOCKED)
 
 
@@ -247,7 +251,11 @@ def check(config: str, name: str, path: str, origin: str, method: str, headers: 
         except Exception as error:  # the app's own failure, reported like a server's 500
             raise CLIError(f"the application raised {type(error).__name__}: {error}") from error
 
-    _finish(exchange(request, send), as_json)
+    rule = None
+    if isinstance(app, CORSMiddleware):  # the filter is outermost: say which rule decided
+        explained = app.explain(origin, method, headers, credentials, path.split("?", 1)[0])
+        rule = (explained.rule, explained.refusal)
+    _finish(exchange(request, send), as_json, rule)
 
 
 # -- probe ---------------------------------------------------------------------------------

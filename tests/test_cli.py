@@ -338,3 +338,15 @@ def test_console_script_is_installed() -> None:
     assert result.returncode == 0
     assert "check" in result.stdout
     assert "probe" in result.stdout
+
+
+def test_check_names_the_rule_and_refusal_when_cors_wsgi_is_outermost() -> None:
+    from pathlib import Path
+
+    ini = Path(__file__).resolve().parent.parent / "examples" / "app.ini"
+    args = ["check", str(ini), "--origin", "http://localhost:8080", "--method", "PUT",
+            "--header", "X-Token: t", "--path", "/api/items/1"]
+    text = CliRunner().invoke(main, args)
+    assert "cors_wsgi: origin allowed by allow_origins entry 'http://localhost:8080'; refused: header-not-allowed" in text.stdout
+    data = json.loads(CliRunner().invoke(main, [*args, "--json"]).stdout)
+    assert data["refusal"] == "header-not-allowed"
