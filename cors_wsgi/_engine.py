@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from cors_wsgi._origins import OriginMatcher
+from cors_wsgi._origins import OriginMatcher, is_origin_shaped
+from cors_wsgi._predicate import PredicateCache
 
 __all__ = [
     "PREFLIGHT_FAILURE_STATUS",
@@ -79,9 +80,11 @@ class Engine:
         "_preflight_tail",
         "_private_network",
         "_star",
+        "_timing",
         "_vary",
         "allow_all",
         "matcher",
+        "predicate",
         "vary_origin",
     )
 
@@ -96,12 +99,25 @@ class Engine:
         credentials: bool,
         max_age: int | None,
         private_network: bool,
+        predicate: PredicateCache | None = None,
+        timing_allow_origin: bool = False,
     ) -> None:
         self.allow_all = allow_all
         #: Responses vary by ``Origin`` unless every origin gets ``*``.
         self.vary_origin = not allow_all
-        self._origin_matches = matcher.matches
         self.matcher = matcher
+        self.predicate = predicate
+        if predicate is None:
+            self._origin_matches = matcher.matches
+        else:
+            static = matcher.matches
+
+            def origin_matches(origin: str) -> bool:
+                # The predicate only sees serialized origins the static rules did not allow.
+                return static(origin) or (is_origin_shaped(origin) and predicate(origin))
+
+            self._origin_matches = origin_matches
+        self._timing = timing_allow_origin
         self._credentials = credentials
         self._private_network = private_network
 
@@ -113,6 +129,10 @@ class Engine:
             tail.append(("Access-Control-Expose-Headers", _join(expose)))
         self._matched_tail = tuple(tail)
         self._star = (("Access-Control-Allow-Origin", "*"), *tail)
+        if timing_allow_origin:
+            # Resource Timing: a second Timing-Allow-Origin line is merged
+            # with the app's own as one list (RFC 9110 section 5.3).
+            self._star = (*self._star, ("Timing-Allow-Origin", "*"))
 
         # Methods: one dict lookup gives both "allowed?" and the header value.
         # The configured list is sent whole, so one cached preflight covers
@@ -160,6 +180,9 @@ class Engine:
         if self.allow_all:
             return self._star
         if origin is not None and self._origin_matches(origin):
+            if self._timing:
+                return (("Access-Control-Allow-Origin", origin), *self._matched_tail,
+                        ("Timing-Allow-Origin", origin))
             return (("Access-Control-Allow-Origin", origin), *self._matched_tail)
         return ()
 

@@ -494,6 +494,7 @@ def compile_origins(
     tolerate_insecure: bool,
     tolerate_public_suffixes: bool,
     problems: list[Problem],
+    dynamic: bool = False,
 ) -> CompiledOrigins:
     """Validate ``allow_origins`` and ``allow_origin_regex`` together; append
     every problem found to ``problems``."""
@@ -507,7 +508,7 @@ def compile_origins(
                 "act as the user. List the trusted origins, e.g. "
                 f"allow_origins=[{_EXAMPLE}], or set allow_credentials=False.",
             ))
-        if len(items) > 1 or regex is not None:
+        if len(items) > 1 or regex is not None or dynamic:
             problems.append(Problem(
                 "wildcard-origin-mixed", "allow_origins", items,
                 "'*' already allows every origin; remove it to allow only the "
@@ -581,7 +582,7 @@ def compile_origins(
     else:
         normalized = tuple(regexes)
 
-    if not items and regex is None:
+    if not items and regex is None and not dynamic:
         problems.append(Problem(
             "no-origins", "allow_origins", (),
             f"no origin is allowed, so the middleware would refuse every "

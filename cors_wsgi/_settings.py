@@ -49,6 +49,39 @@ def to_optional_int(value: str) -> int | None:
     return int(text)
 
 
+def to_int(value: str) -> int:
+    """A whole number, e.g. ``"60"``."""
+    text = value.strip()
+    if not _INTEGER.fullmatch(text):
+        raise ValueError("expected a whole number, e.g. 60")
+    return int(text)
+
+
+def to_callable(value: str) -> object:
+    """``"package.module:callable"`` -> the callable, imported now.
+
+    :raises ValueError: saying what did not import or resolve.
+    """
+    text = value.strip()
+    module_name, colon, attribute = text.partition(":")
+    if not colon or not module_name or not attribute:
+        raise ValueError("expected a dotted reference 'package.module:callable'")
+    import importlib
+
+    try:
+        target: object = importlib.import_module(module_name)
+    except ImportError as error:
+        raise ValueError(f"cannot import {module_name!r}: {error}") from None
+    for part in attribute.split("."):
+        try:
+            target = getattr(target, part)
+        except AttributeError:
+            raise ValueError(f"{module_name!r} has no attribute {attribute!r}") from None
+    if not callable(target):
+        raise ValueError(f"{text!r} is not callable")
+    return target
+
+
 def to_regexes(value: str) -> str | tuple[str, ...] | None:
     """One regex per line (a regex may hold spaces and commas, as in
     ``{1,3}``): one line -> ``str``, several -> a tuple, none -> ``None``."""
@@ -69,6 +102,10 @@ POLICY_CONVERTERS: Mapping[str, Callable[[str], object]] = {
     "allow_private_network": to_bool,
     "dangerously_tolerate_insecure_origins": to_bool,
     "dangerously_tolerate_subdomains_of_public_suffixes": to_bool,
+    "allow_origin_predicate": to_callable,
+    "origin_cache_seconds": to_int,
+    "origin_cache_size": to_int,
+    "timing_allow_origin": to_bool,
 }
 
 MIDDLEWARE_CONVERTERS: Mapping[str, Callable[[str], object]] = {

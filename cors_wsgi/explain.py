@@ -93,11 +93,12 @@ def explain(
         stand_in, path or "/", origin=origin, method=method, headers=_pairs(headers), credentials=credentials,
     )
     refusal = refusals[0] if refusals else None
-    route = middleware._route(path or "/") if middleware._engine is None else None
+    engine, routes, _ = stand_in._state
+    route = stand_in._route(path or "/", routes) if engine is None else None
     pattern = route[3] if route is not None else None
-    engine = middleware._engine if route is None else route[2]
+    engine = engine if route is None else route[2]
     if refusal is not None and refusal.reason in ("path-not-covered", "path-ambiguous"):
-        patterns = ", ".join(repr(r[3]) for r in middleware._routes)
+        patterns = ", ".join(repr(r[3]) for r in routes)
         rule = (
             f"no path pattern covers {path!r} (patterns: {patterns}): the request passes through untouched"
             if refusal.reason == "path-not-covered"

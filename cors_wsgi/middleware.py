@@ -278,7 +278,7 @@ class CORSMiddleware:
     a ``str``) gets a ``TypeError`` naming the header from ``start_response``.
     """
 
-    __slots__ = ("_engine", "_routes", "app", "catch_exceptions", "debug", "on_refusal", "policy")
+    __slots__ = ("_state", "app", "catch_exceptions", "debug", "on_refusal")
 
     def __init__(
         self,
@@ -302,9 +302,13 @@ class CORSMiddleware:
             ))
         if problems:
             raise CORSConfigError(problems)
-        self._engine, self._routes = _compile_paths(policy)
+        engine, routes = _compile_paths(policy)
+        # Everything a request reads of the configuration, in one tuple that
+        # reconfigure() replaces in one assignment (atomic for readers).
+        self._state: tuple[Engine | None, tuple[_Route, ...], CORSPolicy | dict[str, CORSPolicy]] = (
+            engine, routes, policy if isinstance(policy, CORSPolicy) else dict(policy),
+        )
         self.app = app
-        self.policy = policy if isinstance(policy, CORSPolicy) else dict(policy)
         self.debug = debug
         self.catch_exceptions = catch_exceptions
         self.on_refusal = on_refusal
@@ -325,6 +329,28 @@ class CORSMiddleware:
             prefixed(settings, prefix), key_name=lambda argument: prefix + argument.upper()
         )
         return wrap(app)
+
+    @property
+    def policy(self) -> CORSPolicy | dict[str, CORSPolicy]:
+        """The policy, or the mapping of path pattern to policy, in use now."""
+        return self._state[2]
+
+    def reconfigure(self, policy: CORSPolicy | Mapping[str, CORSPolicy]) -> None:
+        """Use ``policy`` (a :class:`~cors_wsgi.CORSPolicy`, or a mapping of
+        path pattern to policy) from the next request on.
+
+        The new configuration is validated first: a bad one raises
+        :class:`~cors_wsgi.CORSConfigError` and changes nothing.  Then it
+        replaces the old one in a single assignment, so every request sees
+        one configuration or the other, never a mix; requests in flight
+        finish with the one they started with.  Browsers keep preflight
+        answers they cached for up to ``max_age`` seconds (5 s without it),
+        so a narrowed policy reaches them only after that.
+
+        :raises CORSConfigError: with every problem found.
+        """
+        engine, routes = _compile_paths(policy)
+        self._state = (engine, routes, policy if isinstance(policy, CORSPolicy) else dict(policy))
 
     def explain(
         self,
@@ -365,8 +391,8 @@ class CORSMiddleware:
         clone.on_refusal = on_refusal
         return clone
 
-    def _route(self, path: str) -> _Route | None:
-        for route in self._routes:
+    def _route(self, path: str, routes: tuple[_Route, ...] | None = None) -> _Route | None:
+        for route in self._state[1] if routes is None else routes:
             prefix = route[0]
             if path == prefix or (
                 route[1] and path.startswith(prefix) and path[len(prefix) : len(prefix) + 1] == "/"
@@ -377,12 +403,12 @@ class CORSMiddleware:
     def __call__(
         self, environ: WSGIEnvironment, start_response: StartResponse
     ) -> Iterable[bytes]:
-        engine = self._engine
+        engine, routes, _ = self._state
         pattern: str | None = None
         if engine is None:
             path: str = environ.get("PATH_INFO", "")
-            route = self._route(path)
-            if ("//" in path or "/." in path) and self._route(normalize_path(path)) is not route:
+            route = self._route(path, routes)
+            if ("//" in path or "/." in path) and self._route(normalize_path(path), routes) is not route:
                 return self._refuse_ambiguous_path(environ, start_response)
             if route is None:
                 if "HTTP_ORIGIN" in environ:

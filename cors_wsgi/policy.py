@@ -24,11 +24,12 @@ from __future__ import annotations
 import datetime
 import inspect
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from cors_wsgi._engine import Engine, is_token
 from cors_wsgi._origins import compile_origins
+from cors_wsgi._predicate import PredicateCache
 from cors_wsgi.errors import CORSConfigError, Problem
 
 if TYPE_CHECKING:
@@ -65,7 +66,23 @@ _FIELDS = (
     "allow_private_network",
     "dangerously_tolerate_insecure_origins",
     "dangerously_tolerate_subdomains_of_public_suffixes",
+    "allow_origin_predicate",
+    "origin_cache_seconds",
+    "origin_cache_size",
+    "timing_allow_origin",
 )
+
+#: Origins no credentialed predicate may trust: a reserved-for-nobody host
+#: (RFC 2606), an ``http:`` origin on the network, and public suffixes.
+PREDICATE_PROBES = (
+    "https://attacker.invalid",
+    "http://app.example.com",
+    "https://github.io",
+    "https://co.uk",
+)
+#: Bounds of ``origin_cache_seconds`` and ``origin_cache_size``.
+MAX_ORIGIN_CACHE_SECONDS = 86400
+MAX_ORIGIN_CACHE_SIZE = 1_000_000
 
 
 def _items(value: object, argument: str, problems: list[Problem]) -> tuple[str, ...]:
@@ -209,6 +226,60 @@ def _max_age(value: object, problems: list[Problem]) -> int | None:
     return seconds
 
 
+def _bounded_int(value: object, argument: str, low: int, high: int, problems: list[Problem]) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        problems.append(Problem("invalid-type", argument, value, "expected a whole number (int)."))
+        return low
+    if not low <= value <= high:
+        problems.append(Problem(
+            "origin-cache-out-of-range", argument, value, f"expected {low} to {high}.",
+        ))
+        return low
+    return value
+
+
+def _predicate(
+    predicate: object, credentials: bool, tolerate_insecure: bool, tolerate_suffixes: bool,
+    problems: list[Problem],
+) -> Callable[[str], bool] | None:
+    """Validate ``allow_origin_predicate``; with credentials, probe it with
+    origins no one should trust (it must already answer at construction)."""
+    if predicate is None:
+        return None
+    if not callable(predicate):
+        problems.append(Problem(
+            "invalid-type", "allow_origin_predicate", predicate,
+            "expected a callable taking a serialized origin (str) and returning a bool.",
+        ))
+        return None
+    if credentials:
+        for probe in PREDICATE_PROBES:
+            if probe.startswith("http:") and tolerate_insecure:
+                continue
+            if probe in ("https://github.io", "https://co.uk") and tolerate_suffixes:
+                continue
+            try:
+                answer = predicate(probe)
+            except Exception as error:
+                problems.append(Problem(
+                    "predicate-failed", "allow_origin_predicate", predicate,
+                    f"with credentials the predicate is probed at construction, and "
+                    f"predicate({probe!r}) raised {type(error).__name__}: {error}. It must already "
+                    "answer (its database reachable) when the policy is built.",
+                ))
+                break
+            if answer is True:
+                problems.append(Problem(
+                    "predicate-trusts-strangers", "allow_origin_predicate", predicate,
+                    f"with credentials it must not trust origins no one should, but it returned "
+                    f"True for {probe!r}: a predicate that says yes to everyone reflects every "
+                    "origin, as '*' with credentials would. Compare with your stored origins "
+                    "exactly.",
+                ))
+                break
+    return predicate
+
+
 class CORSPolicy:
     """What cross-origin requests to allow, validated and compiled once.
 
@@ -290,6 +361,10 @@ class CORSPolicy:
     allow_private_network: bool
     dangerously_tolerate_insecure_origins: bool
     dangerously_tolerate_subdomains_of_public_suffixes: bool
+    allow_origin_predicate: Callable[[str], bool] | None
+    origin_cache_seconds: int
+    origin_cache_size: int
+    timing_allow_origin: bool
     _engine: Engine
 
     def __init__(
@@ -305,8 +380,17 @@ class CORSPolicy:
         allow_private_network: bool = False,
         dangerously_tolerate_insecure_origins: bool = False,
         dangerously_tolerate_subdomains_of_public_suffixes: bool = False,
+        allow_origin_predicate: Callable[[str], bool] | None = None,
+        origin_cache_seconds: int = 60,
+        origin_cache_size: int = 10_000,
+        timing_allow_origin: bool = False,
     ) -> None:
         problems: list[Problem] = []
+        timing = _flag(timing_allow_origin, "timing_allow_origin", problems)
+        cache_seconds = _bounded_int(
+            origin_cache_seconds, "origin_cache_seconds", 0, MAX_ORIGIN_CACHE_SECONDS, problems
+        )
+        cache_size = _bounded_int(origin_cache_size, "origin_cache_size", 1, MAX_ORIGIN_CACHE_SIZE, problems)
         credentials = _flag(allow_credentials, "allow_credentials", problems)
         private_network = _flag(allow_private_network, "allow_private_network", problems)
         tolerate_insecure = _flag(
@@ -318,6 +402,9 @@ class CORSPolicy:
             "dangerously_tolerate_subdomains_of_public_suffixes", problems,
         )
         origins = _dedupe(_items(allow_origins, "allow_origins", problems))
+        predicate = _predicate(
+            allow_origin_predicate, credentials, tolerate_insecure, tolerate_suffixes, problems
+        )
         compiled = compile_origins(
             origins,
             allow_origin_regex,
@@ -325,6 +412,7 @@ class CORSPolicy:
             private_network=private_network,
             tolerate_insecure=tolerate_insecure,
             tolerate_public_suffixes=tolerate_suffixes,
+            dynamic=allow_origin_predicate is not None,
             problems=problems,
         )
         methods = _methods(_items(allow_methods, "allow_methods", problems), problems)
@@ -347,6 +435,10 @@ class CORSPolicy:
         assign(self, "allow_private_network", private_network)
         assign(self, "dangerously_tolerate_insecure_origins", tolerate_insecure)
         assign(self, "dangerously_tolerate_subdomains_of_public_suffixes", tolerate_suffixes)
+        assign(self, "allow_origin_predicate", predicate)
+        assign(self, "origin_cache_seconds", cache_seconds)
+        assign(self, "origin_cache_size", cache_size)
+        assign(self, "timing_allow_origin", timing)
         assign(self, "_engine", Engine(
             allow_all=compiled.allow_all,
             matcher=compiled.matcher,
@@ -356,6 +448,10 @@ class CORSPolicy:
             credentials=credentials,
             max_age=seconds,
             private_network=private_network,
+            predicate=None if predicate is None else PredicateCache(
+                predicate, seconds=cache_seconds, size=cache_size
+            ),
+            timing_allow_origin=timing,
         ))
 
     @classmethod
