@@ -365,3 +365,68 @@ def probe(url: str, timeout: float, origin: str, method: str, headers: list[Head
         click.echo(f"(A redirect to {_printable(location)}: browsers follow it and check CORS again there; "
                    "a redirect to another origin makes the request's origin `null`.)")
     _finish(result, as_json)
+
+
+# -- origins: the SQLite allow-list ---------------------------------------------------------
+
+
+@main.group()
+def origins() -> None:
+    """Manage an SQLite allow-list (cors_wsgi.store.SQLiteOriginStore) used
+    as allow_origin_predicate: running servers see a change within their
+    origin_cache_seconds."""
+
+
+def _store(db: str, credentials: bool, insecure: bool) -> Any:
+    from cors_wsgi.store import SQLiteOriginStore
+
+    try:
+        return SQLiteOriginStore(
+            db, allow_credentials=credentials, dangerously_tolerate_insecure_origins=insecure
+        )
+    except Exception as error:  # sqlite3.Error, OSError: one line, no traceback
+        raise CLIError(f"{db}: cannot open the store: {type(error).__name__}: {error}") from error
+
+
+_store_options = [
+    click.argument("db", type=click.Path(dir_okay=False)),
+    click.argument("origin"),
+    click.option("--credentials", is_flag=True,
+                 help="Validate as a credentialed policy does (no http: origins but loopback)."),
+    click.option("--dangerously-tolerate-insecure-origins", "insecure", is_flag=True,
+                 help="Allow http: origins with --credentials, as CORSPolicy's option of that name."),
+]
+
+
+def _with_store_options(function: Callable[..., None]) -> Callable[..., None]:
+    for option in reversed(_store_options):
+        function = option(function)
+    return function
+
+
+@origins.command("add")
+@_with_store_options
+def origins_add(db: str, origin: str, credentials: bool, insecure: bool) -> None:
+    """Validate ORIGIN as allow_origins does, then add it to DB."""
+    store = _store(db, credentials, insecure)
+    try:
+        added = store.add(origin)
+    except CORSConfigError as error:
+        raise CLIError(f"{_printable(origin)} was not added:\n{error}") from error
+    click.echo(f"added {origin}" if added else f"{origin} was already there")
+
+
+@origins.command("remove")
+@_with_store_options
+def origins_remove(db: str, origin: str, credentials: bool, insecure: bool) -> None:
+    """Remove ORIGIN from DB."""
+    removed = _store(db, credentials, insecure).remove(origin)
+    click.echo(f"removed {origin}" if removed else f"{_printable(origin)} was not there")
+
+
+@origins.command("list")
+@click.argument("db", type=click.Path(dir_okay=False, exists=True))
+def origins_list(db: str) -> None:
+    """Print every origin in DB, one per line."""
+    for origin in _store(db, False, False).origins():
+        click.echo(origin)

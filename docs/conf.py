@@ -40,7 +40,7 @@ nitpick_ignore = [
     ("py:class", "Credentials"),
 ]
 # Standard-library classes in annotations: intersphinx would need the network.
-nitpick_ignore_regex = [("py:class", r"(re|datetime|collections\.abc|typing|logging)\.\w+")]
+nitpick_ignore_regex = [("py:class", r"(re|datetime|collections\.abc|typing|logging|os|sqlite3)\.\w+")]
 
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"

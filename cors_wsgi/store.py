@@ -1,0 +1,117 @@
+"""An allow-list of origins in an SQLite file, usable as ``allow_origin_predicate``.
+
+Several server processes (gunicorn workers, several hosts on one shared
+volume) read the same file; a change is seen by each within the policy's
+``origin_cache_seconds``::
+
+    from cors_wsgi import CORSMiddleware, CORSPolicy
+    from cors_wsgi.store import SQLiteOriginStore
+
+    tenants = SQLiteOriginStore("/var/lib/myapp/cors-origins.sqlite3", allow_credentials=True)
+    policy = CORSPolicy(allow_origins=["https://app.example.com"], allow_credentials=True,
+                        allow_origin_predicate=tenants, origin_cache_seconds=30)
+
+    tenants.add("https://shop.customer.example")     # validated, then stored
+    tenants.remove("https://shop.customer.example")
+
+or from a shell: ``cors-wsgi origins add /var/lib/myapp/cors-origins.sqlite3
+https://shop.customer.example --credentials``.
+
+Origins are validated on insert with the very rules of ``allow_origins``
+(serialized form, no ``null``, with credentials no ``http:`` origin but
+loopback), so an invalid or insecure origin never enters the table.  Only
+exact origins are stored: the predicate compares byte for byte.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+
+from cors_wsgi.errors import CORSConfigError, Problem
+
+__all__ = ["SQLiteOriginStore"]
+
+_SCHEMA = "CREATE TABLE IF NOT EXISTS cors_origins (origin TEXT PRIMARY KEY NOT NULL)"
+
+
+class SQLiteOriginStore:
+    """``store(origin) -> bool``: is ``origin`` in the table?
+
+    :param path: the SQLite file, created with its table when missing.
+    :param allow_credentials: validate origins as a credentialed policy
+        does (refuse ``http:`` origins other than loopback).  Use the same
+        value as the policy.  Default: ``False``.
+    :param dangerously_tolerate_insecure_origins: as in ``CORSPolicy``.
+    :param timeout: seconds to wait for a lock held by another writer.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        allow_credentials: bool = False,
+        dangerously_tolerate_insecure_origins: bool = False,
+        timeout: float = 5.0,
+    ) -> None:
+        self.path = os.fspath(path)
+        self.allow_credentials = allow_credentials
+        self.tolerate_insecure = dangerously_tolerate_insecure_origins
+        self.timeout = timeout
+        self._local = threading.local()
+        with self._connection() as connection:
+            connection.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
+            connection.execute(_SCHEMA)
+
+    def _connection(self) -> sqlite3.Connection:
+        # sqlite3 connections belong to one thread: one per thread, reused.
+        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = sqlite3.connect(self.path, timeout=self.timeout)
+            self._local.connection = connection
+        return connection
+
+    def validate(self, origin: str) -> str:
+        """``origin`` if ``allow_origins`` would accept it as an exact origin.
+
+        :raises CORSConfigError: with the same problems (and fix-its) as
+            ``CORSPolicy(allow_origins=[origin])``.
+        """
+        from cors_wsgi.policy import CORSPolicy
+
+        if not isinstance(origin, str) or "*" in origin:
+            raise CORSConfigError([Problem(
+                "invalid-type", "origin", origin,
+                "the store holds exact serialized origins, e.g. 'https://shop.customer.example'.",
+            )])
+        CORSPolicy(
+            allow_origins=[origin], allow_credentials=self.allow_credentials,
+            dangerously_tolerate_insecure_origins=self.tolerate_insecure,
+        )
+        return origin
+
+    def add(self, origin: str) -> bool:
+        """Store ``origin`` after validating it; False when it was already there."""
+        self.validate(origin)
+        with self._connection() as connection:
+            cursor = connection.execute("INSERT OR IGNORE INTO cors_origins (origin) VALUES (?)", (origin,))
+        return cursor.rowcount == 1
+
+    def remove(self, origin: str) -> bool:
+        """Delete ``origin``; False when it was not there."""
+        with self._connection() as connection:
+            cursor = connection.execute("DELETE FROM cors_origins WHERE origin = ?", (origin,))
+        return cursor.rowcount == 1
+
+    def origins(self) -> list[str]:
+        """Every stored origin, sorted."""
+        rows = self._connection().execute("SELECT origin FROM cors_origins ORDER BY origin").fetchall()
+        return [row[0] for row in rows]
+
+    def __call__(self, origin: str) -> bool:
+        row = self._connection().execute("SELECT 1 FROM cors_origins WHERE origin = ?", (origin,)).fetchone()
+        return row is not None
+
+    def __repr__(self) -> str:
+        return f"SQLiteOriginStore({self.path!r})"
