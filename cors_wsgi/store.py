@@ -31,9 +31,32 @@ import threading
 
 from cors_wsgi.errors import CORSConfigError, Problem
 
-__all__ = ["SQLiteOriginStore"]
+__all__ = ["SQLiteOriginStore", "validate_origin"]
 
 _SCHEMA = "CREATE TABLE IF NOT EXISTS cors_origins (origin TEXT PRIMARY KEY NOT NULL)"
+
+
+def validate_origin(
+    origin: object, *, allow_credentials: bool = False, dangerously_tolerate_insecure_origins: bool = False
+) -> str:
+    """``origin`` if ``allow_origins`` would accept it as an exact origin
+    (for any store: a Django model's validator uses it too).
+
+    :raises CORSConfigError: with the same problems (and fix-its) as
+        ``CORSPolicy(allow_origins=[origin], allow_credentials=...)``.
+    """
+    from cors_wsgi.policy import CORSPolicy
+
+    if not isinstance(origin, str) or "*" in origin:
+        raise CORSConfigError([Problem(
+            "invalid-type", "origin", origin,
+            "a store holds exact serialized origins, e.g. 'https://shop.customer.example'.",
+        )])
+    CORSPolicy(
+        allow_origins=[origin], allow_credentials=allow_credentials,
+        dangerously_tolerate_insecure_origins=dangerously_tolerate_insecure_origins,
+    )
+    return origin
 
 
 class SQLiteOriginStore:
@@ -73,23 +96,11 @@ class SQLiteOriginStore:
         return connection
 
     def validate(self, origin: str) -> str:
-        """``origin`` if ``allow_origins`` would accept it as an exact origin.
-
-        :raises CORSConfigError: with the same problems (and fix-its) as
-            ``CORSPolicy(allow_origins=[origin])``.
-        """
-        from cors_wsgi.policy import CORSPolicy
-
-        if not isinstance(origin, str) or "*" in origin:
-            raise CORSConfigError([Problem(
-                "invalid-type", "origin", origin,
-                "the store holds exact serialized origins, e.g. 'https://shop.customer.example'.",
-            )])
-        CORSPolicy(
-            allow_origins=[origin], allow_credentials=self.allow_credentials,
+        """:func:`validate_origin` with this store's credentials setting."""
+        return validate_origin(
+            origin, allow_credentials=self.allow_credentials,
             dangerously_tolerate_insecure_origins=self.tolerate_insecure,
         )
-        return origin
 
     def add(self, origin: str) -> bool:
         """Store ``origin`` after validating it; False when it was already there."""
