@@ -42,6 +42,7 @@ import re
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 if sys.version_info >= (3, 11):
     from re import _constants as _sre
@@ -757,17 +758,86 @@ def check_regex(
         slow = refused.problem
     if slow is not None:
         problems.append(slow)
-    if not credentials:
-        return problems
-    ctx = _Context(fullmatch, host_of, tolerate_insecure, tolerate_public_suffixes, is_public, registrable)
     try:
         alternatives = _expand(tree)
     except _RefusedError as refused:
-        return [*problems, refused.problem]
+        return [*problems, refused.problem] if credentials else problems
+    never = _never_matches(alternatives)
+    if never is not None:
+        problems.append(never)
+    if not credentials:
+        return problems
+    ctx = _Context(fullmatch, host_of, tolerate_insecure, tolerate_public_suffixes, is_public, registrable)
+    found: list[RegexProblem] = []
     seen: set[str] = set()
     for atoms in alternatives:
         problem = _check_alternative(ctx, atoms)
         if problem is not None and problem.message not in seen:
             seen.add(problem.message)
-            problems.append(problem)
-    return problems
+            found.append(problem)
+    if any(p.code == "regex-too-broad" for p in found):
+        # One fix for the whole regex, keeping its alternatives and variable
+        # parts, and offered only when the fixed regex passes every check.
+        fix = _verified_fix(source, flags, credentials=credentials, fullmatch=fullmatch, host_of=host_of,
+                            tolerate_insecure=tolerate_insecure,
+                            tolerate_public_suffixes=tolerate_public_suffixes,
+                            is_public=is_public, registrable=registrable)
+        hint = f" Write r'{fix}'." if fix else ""
+        broad = next(p for p in found if p.code == "regex-too-broad")
+        found = [
+            RegexProblem(p.code, _WRITE_HINT.sub("", p.message) + hint) if p is broad else p
+            for p in found
+            if p.code != "regex-too-broad" or p is broad
+        ]
+    return problems + found
+
+
+_WRITE_HINT = re.compile(r" Write r'.*'\.$")
+_LONE_DOT = re.compile(r"(?<!\\)\.(?![*+?{])")
+_GLUED_WILDCARD = re.compile(r"://(?:\.\*|\.\+|\[a-z0-9-\][*+])(?=[A-Za-z0-9])")
+_TRAILING_WILDCARD = re.compile(r"(?:\(\\\.\.\*\)\?|\.\*|\.\+)(\$?)$")
+
+
+def _verified_fix(source: str, flags: int, **check: Any) -> str | None:
+    """The first of a few source-level repairs (escape lone dots, drop a
+    trailing wildcard, https for https?) that passes every check."""
+    escaped = _LONE_DOT.sub(r"\\.", source)
+    candidates = [
+        escaped,
+        _TRAILING_WILDCARD.sub(r"\1", source),
+        _TRAILING_WILDCARD.sub(r"\1", escaped),
+        source.replace("https?://", "https://"),
+        _GLUED_WILDCARD.sub(r"://([a-z0-9-]+\\.)*", source),
+    ]
+    for candidate in dict.fromkeys(candidates):
+        if candidate == source:
+            continue
+        try:
+            compiled = re.compile(candidate, flags)
+        except re.error:
+            continue
+        check["fullmatch"] = lambda origin, c=compiled: c.fullmatch(origin) is not None
+        if not check_regex(candidate, flags, **check):
+            return candidate
+    return None
+
+
+def _never_matches(alternatives: list[list[_Atom]]) -> RegexProblem | None:
+    """A regex whose every alternative spells out something no serialized
+    origin holds (a path, a default port) can never match: a mistake."""
+    reasons: list[str] = []
+    for atoms in alternatives:
+        text = "".join(_literal(a) or "\0" for a in atoms)
+        scheme, sep, rest = text.partition("://")
+        if not sep:
+            return None
+        if "/" in rest:
+            reasons.append("origins have no path: remove what starts at the '/' after the host")
+        elif (scheme, rest.rpartition(":")[2]) in (("https", "443"), ("http", "80")):
+            reasons.append("browsers never send the default port: remove it")
+        else:
+            return None
+    return RegexProblem(
+        "origin-not-serialized",
+        f"the regex can never match an Origin header: {reasons[0]}.",
+    )

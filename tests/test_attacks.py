@@ -162,6 +162,34 @@ def test_ini_takes_one_regex_per_line_each_checked() -> None:
     assert [p.value for p in caught.value.problems] == ["https://.*"]
 
 
+SLOPPY = [
+    r"https://[a-z]+\.example\.com.*", r"https://app-[a-z]+\.example\.com.*", r"https://[a-z]+\.example.com",
+    r"https://api-[0-9]+.example\.com", "https://app.example.com", r"https://.*example\.com",
+    r"https://(www|app)\.example\.com.*", r"https?://app\.example\.com",
+]
+
+
+@pytest.mark.parametrize("source", SLOPPY)
+def test_every_suggested_fix_keeps_the_variable_parts_and_is_itself_accepted(source: str) -> None:
+    found = problems(allow_origin_regex=source, allow_credentials=True)
+    fixes = [m.group(1) for _, message in found if (m := re.search(r"Write r'([^']+)'", message))]
+    assert fixes, found
+    for fix in fixes:
+        assert codes(allow_origin_regex=fix, allow_credentials=True) == []
+        assert fix.count("[") >= source.count("[")  # variable parts kept, not replaced by a sample
+
+
+def test_trailing_wildcard_fix_keeps_the_pattern() -> None:
+    ((_, message),) = problems(allow_origin_regex=r"https://[a-z]+\.example\.com.*", allow_credentials=True)
+    assert message.endswith(r"Write r'https://[a-z]+\.example\.com'.")
+
+
+@pytest.mark.parametrize("source", [r"https://app\.example\.com/", r"https://app\.example\.com:443",
+                                    r"http://app\.example\.com:80", r"https://[a-z]+\.example\.com/.*"])
+def test_regex_that_can_never_match_an_origin_is_refused(source: str) -> None:
+    assert "origin-not-serialized" in codes(allow_origin_regex=source)
+
+
 #: Tight credentialed regexes: accepted, and every origin they match is trusted.
 TIGHT = {
     r"https://(app|www)\.example\.com": "example.com",
