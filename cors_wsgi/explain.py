@@ -87,14 +87,15 @@ def explain(
     path: str | None = None,
 ) -> Explanation:
     """See :meth:`CORSMiddleware.explain <cors_wsgi.CORSMiddleware.explain>`."""
+    path = path or "/"
     refusals: list[Refusal] = []
     stand_in = middleware._stand_in(_stand_in, refusals.append)
     result = browser_exchange(
-        stand_in, path or "/", origin=origin, method=method, headers=_pairs(headers), credentials=credentials,
+        stand_in, path, origin=origin, method=method, headers=_pairs(headers), credentials=credentials,
     )
     refusal = refusals[0] if refusals else None
     engine, routes, _ = stand_in._state
-    route = stand_in._route(path or "/", routes) if engine is None else None
+    route = stand_in._route(path, routes) if engine is None else None
     pattern = route[3] if route is not None else None
     engine = engine if route is None else route[2]
     if refusal is not None and refusal.reason in ("path-not-covered", "path-ambiguous"):

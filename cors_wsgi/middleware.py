@@ -278,7 +278,7 @@ class CORSMiddleware:
     a ``str``) gets a ``TypeError`` naming the header from ``start_response``.
     """
 
-    __slots__ = ("_state", "app", "catch_exceptions", "debug", "on_refusal")
+    __slots__ = ("_quiet", "_state", "app", "catch_exceptions", "debug", "on_refusal")
 
     def __init__(
         self,
@@ -312,6 +312,7 @@ class CORSMiddleware:
         self.debug = debug
         self.catch_exceptions = catch_exceptions
         self.on_refusal = on_refusal
+        self._quiet = False  # explain()'s stand-in: refusals go to its hook only
 
     @classmethod
     def from_settings(cls, app: WSGIApplication, settings: object, prefix: str = "CORS_") -> CORSMiddleware:
@@ -389,6 +390,7 @@ class CORSMiddleware:
             object.__setattr__(clone, name, getattr(self, name))
         clone.app = app
         clone.on_refusal = on_refusal
+        clone._quiet = True
         return clone
 
     def _route(self, path: str, routes: tuple[_Route, ...] | None = None) -> _Route | None:
@@ -482,7 +484,8 @@ class CORSMiddleware:
         neither DEBUG logging nor a hook is on."""
         hook = self.on_refusal
         level = logging.WARNING if self.debug else logging.DEBUG
-        if hook is None and not logger.isEnabledFor(level):
+        logs = not self._quiet and logger.isEnabledFor(level)
+        if hook is None and not logs:
             return
         origin = environ.get("HTTP_ORIGIN")
         method = environ.get(
@@ -491,7 +494,7 @@ class CORSMiddleware:
         record = Refusal(
             kind, reason, None if origin is None else escape(origin), escape(method), pattern,
         )
-        if logger.isEnabledFor(level):
+        if logs:
             logger.log(
                 level,
                 "CORS refused %s request (%s): origin=%s method=%s path=%s pattern=%s%s",

@@ -100,3 +100,17 @@ def test_str_reads_the_verdict_and_the_rule() -> None:
     text = str(POLICY.explain(API, "DELETE"))
     assert text.startswith("blocked at step preflight-cors-check")
     assert "\nrule: origin allowed by" in text
+
+
+def test_explain_writes_no_log_line_even_in_debug_mode(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    middleware = CORSMiddleware(RecordingApp(), POLICY, debug=True)
+    with caplog.at_level(logging.DEBUG, logger="cors_wsgi"):
+        middleware.explain("https://evil.example", "DELETE")
+    assert caplog.records == []
+
+
+def test_explain_without_a_path_explains_the_root() -> None:
+    middleware = CORSMiddleware(RecordingApp(), {"/api/*": POLICY})
+    assert "no path pattern covers '/'" in middleware.explain(API).rule
