@@ -231,6 +231,10 @@ def _origin_reason(origin: str) -> str:
     return "origin-malformed"
 
 
+#: What the engine refused, as ``_refused`` receives it before naming the code.
+_ENGINE_REFUSALS = frozenset({"origin", "method", "headers"})
+
+
 def _preflight_reason(refused: str, origin: str) -> str:
     if refused == "origin":
         return _origin_reason(origin)
@@ -426,13 +430,13 @@ class CORSMiddleware:
         ):
             status, headers, body, refused = engine.preflight(environ, origin, self.debug)
             if refused is not None:
-                self._refused("preflight", _preflight_reason(refused, origin), environ, pattern)
+                self._refused("preflight", refused, environ, pattern)
             start_response(status, headers)
             return [body] if body else []
 
         add = engine.response_headers(origin)
         if not add and origin is not None:
-            self._refused("actual", _origin_reason(origin), environ, pattern)
+            self._refused("actual", "origin", environ, pattern)
         vary_origin = engine.vary_origin
         started = False
 
@@ -480,14 +484,19 @@ class CORSMiddleware:
             return [_ERROR_BODY]
 
     def _refused(self, kind: str, reason: str, environ: WSGIEnvironment, pattern: str | None) -> None:
-        """Log a refusal and tell the ``on_refusal`` hook; costs nothing when
-        neither DEBUG logging nor a hook is on."""
+        """Log a refusal and tell the ``on_refusal`` hook; costs nothing more
+        than this check when neither DEBUG logging nor a hook is on.
+
+        ``reason`` is a code, or what the engine refused (``"origin"``,
+        ``"method"``, ``"headers"``), turned into a code only when needed."""
         hook = self.on_refusal
         level = logging.WARNING if self.debug else logging.DEBUG
         logs = not self._quiet and logger.isEnabledFor(level)
         if hook is None and not logs:
             return
         origin = environ.get("HTTP_ORIGIN")
+        if reason in _ENGINE_REFUSALS:
+            reason = _preflight_reason(reason, origin or "")
         method = environ.get(
             "HTTP_ACCESS_CONTROL_REQUEST_METHOD" if kind == "preflight" else "REQUEST_METHOD", ""
         )

@@ -25,9 +25,10 @@ exact origins are stored: the predicate compares byte for byte.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
-import threading
+from collections.abc import Iterator
 
 from cors_wsgi.errors import CORSConfigError, Problem
 
@@ -82,18 +83,21 @@ class SQLiteOriginStore:
         self.allow_credentials = allow_credentials
         self.tolerate_insecure = dangerously_tolerate_insecure_origins
         self.timeout = timeout
-        self._local = threading.local()
         with self._connection() as connection:
             connection.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
             connection.execute(_SCHEMA)
 
-    def _connection(self) -> sqlite3.Connection:
-        # sqlite3 connections belong to one thread: one per thread, reused.
-        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
-        if connection is None:
-            connection = sqlite3.connect(self.path, timeout=self.timeout)
-            self._local.connection = connection
-        return connection
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        """A connection for one operation, committed and closed after it
+        (sqlite3 connections belong to one thread; the predicate's cache
+        keeps lookups rare, so opening one per lookup is cheap enough)."""
+        connection = sqlite3.connect(self.path, timeout=self.timeout)
+        try:
+            with connection:
+                yield connection
+        finally:
+            connection.close()
 
     def validate(self, origin: str) -> str:
         """:func:`validate_origin` with this store's credentials setting."""
@@ -117,11 +121,13 @@ class SQLiteOriginStore:
 
     def origins(self) -> list[str]:
         """Every stored origin, sorted."""
-        rows = self._connection().execute("SELECT origin FROM cors_origins ORDER BY origin").fetchall()
+        with self._connection() as connection:
+            rows = connection.execute("SELECT origin FROM cors_origins ORDER BY origin").fetchall()
         return [row[0] for row in rows]
 
     def __call__(self, origin: str) -> bool:
-        row = self._connection().execute("SELECT 1 FROM cors_origins WHERE origin = ?", (origin,)).fetchone()
+        with self._connection() as connection:
+            row = connection.execute("SELECT 1 FROM cors_origins WHERE origin = ?", (origin,)).fetchone()
         return row is not None
 
     def __repr__(self) -> str:
