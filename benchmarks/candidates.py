@@ -29,6 +29,8 @@ from cors_wsgi import CORSMiddleware, CORSPolicy
 # -- the one policy every candidate is configured with ------------------------
 
 ORIGINS = ("https://app.example.com", "https://admin.example.com")
+#: The allowed origin requests come from: the second, which a one-origin peer cannot express.
+ALLOWED_ORIGIN = ORIGINS[1]
 METHODS = ("PUT", "DELETE")
 HEADERS = ("Content-Type", "Authorization")
 EXPOSE = ("X-Request-Id",)

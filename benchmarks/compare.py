@@ -46,7 +46,7 @@ from cors_wsgi import fetch
 
 # -- scenarios ----------------------------------------------------------------
 
-ALLOWED = cands.ORIGINS[1]  # the second origin: a one-origin peer cannot express it
+ALLOWED = cands.ALLOWED_ORIGIN
 DISALLOWED = "https://evil.example.net"
 
 try:  # the current caps; the rewrite may change or rename them
