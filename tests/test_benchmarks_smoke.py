@@ -1,0 +1,29 @@
+"""The benchmark harness starts, times and judges (a smoke run, not a benchmark).
+
+Only cors_wsgi and the pass-through layers take part (``--builtin-only``),
+so no peer package is needed; the numbers are not looked at.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+COMPARE = Path(__file__).resolve().parent.parent / "benchmarks" / "compare.py"
+
+
+def test_compare_quick_run_judges_cors_wsgi_answers_and_reports_targets() -> None:
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, str(COMPARE), "--quick", "--builtin-only", "--max-seconds", "8"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert time.monotonic() - started < 10
+    out = result.stdout
+    assert "Targets for cors_wsgi (issue 8)" in out
+    answers = [line for line in out.splitlines() if line.startswith("- cors_wsgi / ")]
+    assert len(answers) == 10
+    assert all(line.endswith(("PASS", "PASS (allowed 204)")) for line in answers), answers
