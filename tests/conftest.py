@@ -81,7 +81,7 @@ def recording_app() -> RecordingApp:
     return RecordingApp()
 
 
-_ENGINE_ID = re.compile(r"\[(chromium|firefox|webkit)\]$")
+_ENGINE_ID = re.compile(r"\[(?:[^\]]*-)?(chromium|firefox|webkit)(?:-[^\]]*)?\]$")
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
