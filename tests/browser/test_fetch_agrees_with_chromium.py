@@ -33,9 +33,10 @@ from typing import Any
 
 import pytest
 
-from cors_wsgi import CORSMiddleware, CORSPolicy
+from cors_wsgi import CORSMiddleware
 from cors_wsgi.fetch import DIVERGENCES, access_control_request_headers, needs_preflight, readable_headers
 from cors_wsgi.testing import browser_exchange
+from tests.browser.conftest import api_policies
 from tests.servers import serve_wsgiref
 
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -219,22 +220,6 @@ SUITE = [
 ]
 
 
-def suite_policies(page: str) -> dict[str, CORSPolicy]:
-    return {
-        "/simple/*": CORSPolicy(allow_origins=page),
-        "/elsewhere/*": CORSPolicy(allow_origins="https://app.example.com"),
-        "/json/*": CORSPolicy(allow_origins=page, allow_headers="Content-Type"),
-        "/methods/*": CORSPolicy(allow_origins=page, allow_methods=["PUT", "DELETE", "patch"]),
-        "/upper-patch/*": CORSPolicy(allow_origins=page, allow_methods="PATCH"),
-        "/headers/*": CORSPolicy(allow_origins=page, allow_headers=["X-Token"]),
-        "/any-headers/*": CORSPolicy(allow_origins=page, allow_headers="*"),
-        "/any-headers-auth/*": CORSPolicy(allow_origins=page, allow_headers=["*", "Authorization"]),
-        "/creds/*": CORSPolicy(allow_origins=page, allow_credentials=True),
-        "/expose/*": CORSPolicy(allow_origins=page, expose_headers="X-Exposed"),
-        "/public/*": CORSPolicy(allow_origins="*", allow_methods="PUT"),
-    }
-
-
 def suite_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     leaf = environ.get("PATH_INFO", "").rsplit("/", 1)[-1]
     status = {"ok": "200 OK", "boom": "500 Internal Server Error"}.get(leaf, "404 Not Found")
@@ -261,7 +246,8 @@ class ApiApp:
     def __init__(self, page: str) -> None:
         self.page = page
         self.scripted = {s.name: s for s in SCRIPTED}
-        self.cors = CORSMiddleware(suite_app, suite_policies(page))
+        # The browser suite's own policies, so the scenarios follow them.
+        self.cors = CORSMiddleware(suite_app, api_policies(page, int(page.rsplit(":", 1)[1])))
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes] | Any:
         path = environ.get("PATH_INFO", "")
