@@ -428,54 +428,45 @@ class OriginMatcher:
         memo = self._memo
         verdict = memo.get(origin)
         if verdict is None:
-            verdict = self._match_patterns(origin)
+            verdict = self._match_patterns(origin) is not None
             if len(memo) >= MEMO_SIZE:
                 memo.clear()
             memo[origin] = verdict
         return verdict
 
     def rule_for(self, origin: str) -> str | None:
-        """Which configured rule allows ``origin``, in words (for ``explain``;
-        never on the request path), or ``None``."""
+        """Which configured rule allows ``origin``, in words (for ``explain``),
+        or ``None``: the very search ``matches`` runs."""
         if origin in self._exact:
             return f"allow_origins entry {origin!r}"
-        shape = _ORIGIN_SHAPE.fullmatch(origin) if len(origin) <= MAX_ORIGIN_LENGTH else None
+        if len(origin) > MAX_ORIGIN_LENGTH:
+            return None
+        return self._match_patterns(origin)
+
+    def _match_patterns(self, origin: str) -> str | None:
+        """The rule a non-exact origin matches, in words, or ``None``."""
+        shape = _ORIGIN_SHAPE.fullmatch(origin)
         if shape is None:
             return None
         scheme, host, port = shape.group(1, 2, 3)
+        if port is not None and int(port) > 65535:
+            return None
         if (scheme, host) in self._any_port:
             return f"allow_origins entry '{scheme}://{host}:*'"
-        dot = host.find(".")
-        while dot != -1:
-            base = host[dot + 1 :]
-            if (scheme, base, port or "") in self._sub:
-                return f"allow_origins entry '{scheme}://*.{base}{':' + port if port else ''}'"
-            if (scheme, base) in self._sub_any_port:
-                return f"allow_origins entry '{scheme}://*.{base}:*'"
-            dot = host.find(".", dot + 1)
-        for fullmatch, source in zip(self._regex, self._regex_sources, strict=True):
-            if fullmatch(origin) is not None:
-                return f"allow_origin_regex {source!r}"
-        return None
-
-    def _match_patterns(self, origin: str) -> bool:
-        shape = _ORIGIN_SHAPE.fullmatch(origin)
-        if shape is None:
-            return False
-        scheme, host, port = shape.group(1, 2, 3)
-        if port is not None and int(port) > 65535:
-            return False
-        if (scheme, host) in self._any_port:
-            return True
         if self._sub or self._sub_any_port:
             port_key = port or ""
             dot = host.find(".")
             while dot != -1:
                 base = host[dot + 1 :]
-                if (scheme, base, port_key) in self._sub or (scheme, base) in self._sub_any_port:
-                    return True
+                if (scheme, base, port_key) in self._sub:
+                    return f"allow_origins entry '{scheme}://*.{base}{':' + port if port else ''}'"
+                if (scheme, base) in self._sub_any_port:
+                    return f"allow_origins entry '{scheme}://*.{base}:*'"
                 dot = host.find(".", dot + 1)
-        return any(fullmatch(origin) is not None for fullmatch in self._regex)
+        for fullmatch, source in zip(self._regex, self._regex_sources, strict=True):
+            if fullmatch(origin) is not None:
+                return f"allow_origin_regex {source!r}"
+        return None
 
 
 @dataclass(frozen=True)
@@ -571,6 +562,7 @@ def compile_origins(
             tolerate_public_suffixes=tolerate_public_suffixes,
             is_public=lambda domain: _public_suffix_list().is_public(domain),
             registrable=lambda host: _public_suffix_list().privatesuffix(host),
+            is_loopback=_is_loopback_host,
         )
         problems.extend(
             Problem(found_problem.code, "allow_origin_regex", compiled.pattern, found_problem.message)

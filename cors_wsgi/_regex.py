@@ -544,7 +544,6 @@ def _escape(text: str) -> str:
     return re.sub(r"([.\\+*?()\[\]{}|^$])", r"\\\1", text)
 
 
-_LOOPBACK_HOST = re.compile(r"localhost|[a-z0-9_\-.]*\.localhost|127(?:\.[0-9]{1,3}){3}|\[::1\]")
 
 
 @dataclass(frozen=True)
@@ -555,6 +554,7 @@ class _Context:
     tolerate_public_suffixes: bool
     is_public: Callable[[str], bool]
     registrable: Callable[[str], str | None]
+    is_loopback: Callable[[str], bool]
 
 
 def _stranger_problem(
@@ -638,7 +638,7 @@ def _check_alternative(ctx: _Context, atoms: list[_Atom]) -> RegexProblem | None
 
     if not variable:
         host = tail
-        secure = scheme != "http" or _LOOPBACK_HOST.fullmatch(host) or ctx.tolerate_insecure
+        secure = scheme != "http" or ctx.is_loopback(host) or ctx.tolerate_insecure
         if not secure:
             return RegexProblem(
                 "insecure-origin-with-credentials",
@@ -705,7 +705,7 @@ def _check_alternative(ctx: _Context, atoms: list[_Atom]) -> RegexProblem | None
         )
     if (
         scheme == "http"
-        and not (domain == "localhost" or domain.endswith(".localhost"))
+        and not ctx.is_loopback(domain)
         and not ctx.tolerate_insecure
     ):
         return RegexProblem(
@@ -738,6 +738,7 @@ def check_regex(
     tolerate_public_suffixes: bool,
     is_public: Callable[[str], bool],
     registrable: Callable[[str], str | None],
+    is_loopback: Callable[[str], bool],
 ) -> list[RegexProblem]:
     """Every problem with one ``allow_origin_regex``: unsupported syntax,
     super-linear matching, and (with credentials) strangers it would trust.
@@ -767,7 +768,9 @@ def check_regex(
         problems.append(never)
     if not credentials:
         return problems
-    ctx = _Context(fullmatch, host_of, tolerate_insecure, tolerate_public_suffixes, is_public, registrable)
+    ctx = _Context(
+        fullmatch, host_of, tolerate_insecure, tolerate_public_suffixes, is_public, registrable, is_loopback
+    )
     found: list[RegexProblem] = []
     seen: set[str] = set()
     for atoms in alternatives:
@@ -781,7 +784,7 @@ def check_regex(
         fix = _verified_fix(source, flags, credentials=credentials, fullmatch=fullmatch, host_of=host_of,
                             tolerate_insecure=tolerate_insecure,
                             tolerate_public_suffixes=tolerate_public_suffixes,
-                            is_public=is_public, registrable=registrable)
+                            is_public=is_public, registrable=registrable, is_loopback=is_loopback)
         hint = f" Write r'{fix}'." if fix else ""
         broad = next(p for p in found if p.code == "regex-too-broad")
         found = [

@@ -418,7 +418,7 @@ class CORSMiddleware:
                 return self._refuse_ambiguous_path(environ, start_response)
             if route is None:
                 if "HTTP_ORIGIN" in environ:
-                    self._refused(_kind(environ), "path-not-covered", environ, None)
+                    self._refused(None, "path-not-covered", environ, None)
                 return self.app(environ, start_response)
             engine, pattern = route[2], route[3]
 
@@ -483,9 +483,12 @@ class CORSMiddleware:
             cors_start_response(ERROR_STATUS, list(_ERROR_HEADERS), sys.exc_info())
             return [_ERROR_BODY]
 
-    def _refused(self, kind: str, reason: str, environ: WSGIEnvironment, pattern: str | None) -> None:
+    def _refused(
+        self, kind: str | None, reason: str, environ: WSGIEnvironment, pattern: str | None
+    ) -> None:
         """Log a refusal and tell the ``on_refusal`` hook; costs nothing more
-        than this check when neither DEBUG logging nor a hook is on.
+        than this check when neither DEBUG logging nor a hook is on (``kind``
+        ``None``: worked out here, only then).
 
         ``reason`` is a code, or what the engine refused (``"origin"``,
         ``"method"``, ``"headers"``), turned into a code only when needed."""
@@ -494,6 +497,8 @@ class CORSMiddleware:
         logs = not self._quiet and logger.isEnabledFor(level)
         if hook is None and not logs:
             return
+        if kind is None:
+            kind = _kind(environ)
         origin = environ.get("HTTP_ORIGIN")
         if reason in _ENGINE_REFUSALS:
             reason = _preflight_reason(reason, origin or "")
