@@ -74,6 +74,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def stop_process(process: Any) -> None:
+    """Terminate a child process; kill it if it has not exited within 10 s."""
+    import subprocess
+
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
 @contextlib.contextmanager
 def run_server(argv: list[str], port: int, cwd: str, env: dict[str, str], timeout: float = 30.0) -> Iterator[None]:
     """Run a server command (gunicorn, pserve, waitress-serve) until it listens
@@ -97,9 +109,4 @@ def run_server(argv: list[str], port: int, cwd: str, env: dict[str, str], timeou
                     time.sleep(0.1)
             yield
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+            stop_process(process)

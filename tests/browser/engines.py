@@ -37,7 +37,7 @@ from typing import Any
 
 import pytest
 
-from tests.servers import free_port
+from tests.servers import free_port, stop_process
 
 #: Debian's ``chromium`` runs headless with these flags (no sandbox as root in CI).
 CHROMIUM_FLAGS = [
@@ -328,12 +328,7 @@ def xvfb() -> Iterator[str]:
         yield f":{number}"
     finally:
         os.close(read_end)
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop_process(process)
 
 
 @contextlib.contextmanager
