@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from cors_wsgi._origins import OriginMatcher, is_origin_shaped
+from cors_wsgi._origins import MAX_ORIGIN_LENGTH, OriginMatcher, is_origin_shaped
 from cors_wsgi._predicate import PredicateCache
 
 __all__ = [
@@ -23,8 +23,19 @@ __all__ = [
 
 Header = tuple[str, str]
 
+#: What an actual response gets for one origin, looked up per request:
+#: ``(tail, add, vary_origin, refused)``.  ``tail`` is the list appended when
+#: the application sets no ``Vary`` and no ``Access-Control-*`` header (the
+#: common case); ``add`` and ``vary_origin`` are what ``_rewrite`` needs
+#: otherwise; ``refused`` is true for an origin the policy does not allow.
+Actual = tuple[list[Header], tuple[Header, ...], bool, bool]
+#: A preflight answer: ``(status, headers, body, refused)`` (see ``Engine.preflight``).
+Answer = tuple[str, tuple[Header, ...], bytes, "str | None"]
+
 #: Status of an accepted preflight: no body, so no content headers either.
 PREFLIGHT_SUCCESS_STATUS = "204 No Content"
+#: The status lines ``preflight_status`` may choose (Fetch: any ok status, 200-299).
+PREFLIGHT_STATUS_LINES = {204: PREFLIGHT_SUCCESS_STATUS, 200: "200 OK"}
 #: Status of a refused preflight (origin, method or a header not allowed).
 PREFLIGHT_FAILURE_STATUS = "403 Forbidden"
 
@@ -34,8 +45,19 @@ SAFELISTED_METHODS = ("GET", "HEAD", "POST")
 #: Most request header names one preflight may ask for; more is refused
 #: (browsers send one name per non-safelisted header the script set).
 MAX_REQUESTED_HEADERS = 64
-#: Longest ``Access-Control-Request-Headers`` value that is parsed at all.
-MAX_REQUEST_HEADERS_LENGTH = 16 * 1024
+#: Longest ``Access-Control-Request-Headers`` value that is parsed at all;
+#: longer is refused on its length alone, in O(1).  A browser sends one
+#: lower-case name per non-safelisted header the script set, joined by
+#: commas: 64 names of 63 characters fit in 4 KiB.
+MAX_REQUEST_HEADERS_LENGTH = 4 * 1024
+
+#: Most answers each per-origin cache of an engine remembers; a full cache is
+#: emptied, so hostile, ever-changing requests cost memory only up to this.
+ANSWER_CACHE_SIZE = 1024
+#: Longest ``Access-Control-Request-Headers`` whose preflight answer is
+#: remembered; longer lists (up to ``MAX_REQUEST_HEADERS_LENGTH``) are parsed
+#: every time, so one cache holds at most about 1.5 MiB of keys.
+MAX_CACHED_REQUEST_HEADERS_LENGTH = 1024
 
 #: RFC 9110 tchar, for the header names and methods that are echoed.
 TOKEN_CHARS = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
@@ -76,15 +98,21 @@ class Engine:
         "_debug_lists",
         "_header_names",
         "_matched_tail",
+        "_ok_headers",
+        "_ok_status",
         "_origin_matches",
         "_preflight_tail",
         "_private_network",
         "_star",
         "_timing",
         "_vary",
+        "actuals",
         "allow_all",
+        "debug_preflights",
         "matcher",
+        "no_origin",
         "predicate",
+        "preflights",
         "vary_origin",
     )
 
@@ -101,6 +129,7 @@ class Engine:
         private_network: bool,
         predicate: PredicateCache | None = None,
         timing_allow_origin: bool = False,
+        preflight_status: int = 204,
     ) -> None:
         self.allow_all = allow_all
         #: Responses vary by ``Origin`` unless every origin gets ``*``.
@@ -164,6 +193,68 @@ class Engine:
         if headers:
             debug.append(("Access-Control-Allow-Headers", _join(headers)))
         self._debug_lists = tuple(debug)
+
+        # An allowed preflight: 204 (no body, so no Content-Length, RFC 9110
+        # section 8.6), or 200 with ``Content-Length: 0`` for servers that
+        # close every connection whose response has no length (waitress).
+        self._ok_status = PREFLIGHT_STATUS_LINES[preflight_status]
+        self._ok_headers: tuple[Header, ...] = (("Content-Length", "0"),) if preflight_status == 200 else ()
+
+        # Per-request answers, each cache bounded by ANSWER_CACHE_SIZE.  An
+        # origin the predicate decides is never cached here: the predicate's
+        # own cache expires its verdicts (origin_cache_seconds).
+        self.no_origin: Actual = self._entry(self.response_headers(None), refused=False)
+        self.actuals: dict[str, Actual] = {}
+        self.preflights: dict[tuple[str, str, str | None], Answer] = {}
+        self.debug_preflights: dict[tuple[str, str, str | None], Answer] = {}
+
+    def _entry(self, add: tuple[Header, ...], refused: bool) -> Actual:
+        tail = [("Vary", "Origin"), *add] if self.vary_origin else list(add)
+        return tail, add, self.vary_origin, refused
+
+    def _cacheable(self, origin: str) -> bool:
+        """True when ``origin``'s verdict can be remembered for as long as this engine lives."""
+        return (
+            origin.__class__ is str
+            and len(origin) <= MAX_ORIGIN_LENGTH
+            and (self.predicate is None or self.allow_all or self.matcher.matches(origin))
+        )
+
+    def actual(self, origin: str) -> Actual:
+        """What an actual response to ``origin`` gets, computed and remembered
+        (the caller looked in ``actuals`` first)."""
+        add = self.response_headers(origin)
+        entry = self._entry(add, refused=not add)
+        if self._cacheable(origin):
+            cache = self.actuals
+            if len(cache) >= ANSWER_CACHE_SIZE:
+                cache.clear()
+            cache[origin] = entry
+        return entry
+
+    def answer_preflight(
+        self, environ: dict[str, object], origin: str, debug: bool, key: tuple[str, str, str | None]
+    ) -> Answer:
+        """``preflight()``'s answer as a tuple, remembered under ``key``
+        (``(origin, method, requested headers)``, the caller looked first) when
+        it depends on nothing else and its key is short."""
+        status, headers, body, refused = self.preflight(environ, origin, debug)
+        answer: Answer = (status, tuple(headers), body, refused)
+        method, requested = key[1], key[2]
+        if (
+            not self._private_network
+            and method.__class__ is str
+            and len(method) <= 64
+            and (requested is None or (
+                requested.__class__ is str and len(requested) <= MAX_CACHED_REQUEST_HEADERS_LENGTH
+            ))
+            and self._cacheable(origin)
+        ):
+            cache = self.debug_preflights if debug else self.preflights
+            if len(cache) >= ANSWER_CACHE_SIZE:
+                cache.clear()
+            cache[key] = answer
+        return answer
 
     def debug_methods(self) -> str:
         """The allowed methods as ``Access-Control-Allow-Methods`` lists them in debug mode."""
@@ -251,7 +342,8 @@ class Engine:
         ):
             headers.append(("Access-Control-Allow-Private-Network", "true"))
         headers.append(self._vary)
-        return PREFLIGHT_SUCCESS_STATUS, headers, b"", None
+        headers.extend(self._ok_headers)
+        return self._ok_status, headers, b"", None
 
     def _requested_names(self, value: str) -> list[str] | None:
         """Parse ``Access-Control-Request-Headers`` leniently (any case,
@@ -284,7 +376,8 @@ class Engine:
                 headers.append(("Access-Control-Allow-Credentials", "true"))
             headers.extend(self._debug_lists)
             headers.append(self._vary)
-            return PREFLIGHT_SUCCESS_STATUS, headers, b"", reason
+            headers.extend(self._ok_headers)
+            return self._ok_status, headers, b"", reason
         return (
             PREFLIGHT_FAILURE_STATUS, [*_FAILURE_HEADERS[reason], self._vary], _REASONS[reason], reason,
         )

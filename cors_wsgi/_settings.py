@@ -106,6 +106,7 @@ POLICY_CONVERTERS: Mapping[str, Callable[[str], object]] = {
     "origin_cache_seconds": to_int,
     "origin_cache_size": to_int,
     "timing_allow_origin": to_bool,
+    "preflight_status": to_int,
 }
 
 MIDDLEWARE_CONVERTERS: Mapping[str, Callable[[str], object]] = {

@@ -45,6 +45,7 @@ PROBLEM_CODES: dict[str, str] = {
     "predicate-trusts-strangers": "a credentialed allow_origin_predicate that trusts origins no one should",
     "predicate-failed": "a credentialed allow_origin_predicate that raised when probed at construction",
     "origin-cache-out-of-range": "origin_cache_seconds not in 0..86400, or origin_cache_size not in 1..10**6",
+    "invalid-preflight-status": "a preflight_status other than 204 or 200",
     "shadowed-path-pattern": "a path pattern that an earlier pattern always wins over",
     "invalid-method": "a method that is not an HTTP token",
     "forbidden-method": "CONNECT, TRACE or TRACK",

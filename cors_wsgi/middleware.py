@@ -39,7 +39,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
-from cors_wsgi._engine import Engine, Header
+from cors_wsgi._engine import Actual, Engine, Header
 from cors_wsgi._log import escape, logger
 from cors_wsgi._origins import is_origin_shaped
 from cors_wsgi.errors import CORSConfigError, Problem
@@ -78,6 +78,42 @@ def _not_pep3333(header: object) -> TypeError:
     )
 
 
+#: Exact header names known to be ``str`` and neither ``Vary`` nor
+#: ``Access-Control-*``: a response holding only these takes the fast path.
+#: Seeded with common names, learned from what ``_rewrite`` sees, bounded.
+_PLAIN_NAMES: set[str] = {
+    "Content-Type", "Content-Length", "Content-Encoding", "Content-Language",
+    "Content-Disposition", "Content-Security-Policy", "Cache-Control", "ETag", "Expires",
+    "Last-Modified", "Date", "Server", "Location", "Set-Cookie", "Link", "Allow",
+    "X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy", "Cross-Origin-Opener-Policy",
+    "Strict-Transport-Security", "X-Request-Id", "Accept-Ranges", "Retry-After", "Pragma",
+    "WWW-Authenticate", "Permissions-Policy", "Transfer-Encoding", "Connection",
+    "content-type", "content-length", "cache-control", "etag", "set-cookie", "location",
+}
+_PLAIN_NAMES_SIZE = 512
+
+#: Logging's per-level cache of ``logger.isEnabledFor`` (CPython's ``Logger._cache``):
+#: a refusal consults ``isEnabledFor`` only when this does not already say no.
+_LOG_CACHE: dict[int, bool] = getattr(logger, "_cache", {})
+_DEBUG = logging.DEBUG
+
+
+def _headers_for(headers: list[Header], entry: Actual) -> list[Header]:
+    """The fresh header list the server gets for the app's ``headers``:
+    ``headers`` plus ``entry``'s tail when they hold only plain names, else
+    ``_rewrite``'s answer.  (``__call__`` inlines this.)"""
+    if headers.__class__ is list:
+        try:
+            for name, value in headers:
+                if value.__class__ is not str or name not in _PLAIN_NAMES:
+                    break
+            else:
+                return [*headers, *entry[0]]
+        except (TypeError, ValueError):
+            pass
+    return _rewrite(headers, entry[1], entry[2])
+
+
 def _rewrite(headers: list[Header], add: tuple[Header, ...], vary_origin: bool) -> list[Header]:
     """A fresh header list: the app's, less its ``Access-Control-*`` headers,
     with ``Origin`` merged into ``Vary`` and ``add`` appended.
@@ -96,13 +132,16 @@ def _rewrite(headers: list[Header], add: tuple[Header, ...], vary_origin: bool) 
         first = name[:1]
         if first in "aA" and name[:15].lower() == "access-control-":
             continue
-        if vary_origin and first in "vV" and name.lower() == "vary":
-            for token in value.split(","):
-                token = token.strip().lower()
-                if token == "origin" or token == "*":
-                    vary_origin = False  # already varies by Origin, or by everything
-                    break
-            vary_at = len(out)
+        if first in "vV" and name.lower() == "vary":
+            if vary_origin:
+                for token in value.split(","):
+                    token = token.strip().lower()
+                    if token == "origin" or token == "*":
+                        vary_origin = False  # already varies by Origin, or by everything
+                        break
+                vary_at = len(out)
+        elif len(_PLAIN_NAMES) < _PLAIN_NAMES_SIZE:
+            _PLAIN_NAMES.add(name)
         out.append(header)
     if vary_origin:
         if vary_at < 0:
@@ -409,6 +448,8 @@ class CORSMiddleware:
     def __call__(
         self, environ: WSGIEnvironment, start_response: StartResponse
     ) -> Iterable[bytes]:
+        # The request path: lookups in caches the engine fills (bounded), one
+        # closure, one fresh header list; the cheapest test comes first.
         engine, routes, _ = self._state
         pattern: str | None = None
         if engine is None:
@@ -423,21 +464,67 @@ class CORSMiddleware:
             engine, pattern = route[2], route[3]
 
         origin: str | None = environ.get("HTTP_ORIGIN")
-        if (
-            origin is not None
+        if origin is None:
+            entry = engine.no_origin
+        elif (
+            "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ
             and environ.get("REQUEST_METHOD") == "OPTIONS"
-            and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ
         ):
-            status, headers, body, refused = engine.preflight(environ, origin, self.debug)
-            if refused is not None:
+            debug = self.debug
+            key = (
+                origin,
+                environ["HTTP_ACCESS_CONTROL_REQUEST_METHOD"],
+                environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"),
+            )
+            try:
+                answer = (engine.debug_preflights if debug else engine.preflights).get(key)
+            except TypeError:  # an unhashable value in a hand-made environ
+                answer = None
+            if answer is None:
+                answer = engine.answer_preflight(environ, origin, debug, key)
+            status, headers, body, refused = answer
+            if refused is not None and (
+                self.on_refusal is not None or debug or _LOG_CACHE.get(_DEBUG, True)
+            ):
                 self._refused("preflight", refused, environ, pattern)
-            start_response(status, headers)
+            start_response(status, list(headers))
             return [body] if body else []
+        else:
+            entry = engine.actuals.get(origin) or engine.actual(origin)
+            if entry[3] and (self.on_refusal is not None or self.debug or _LOG_CACHE.get(_DEBUG, True)):
+                self._refused("actual", "origin", environ, pattern)
 
-        add = engine.response_headers(origin)
-        if not add and origin is not None:
-            self._refused("actual", "origin", environ, pattern)
-        vary_origin = engine.vary_origin
+        if self.catch_exceptions:
+            return self._call_catching(environ, start_response, entry)
+
+        def cors_start_response(
+            status: str, headers: list[Header], exc_info: OptExcInfo | None = None
+        ) -> Callable[[bytes], object]:
+            # Fast path: a list of known, harmless (str, str) headers, so
+            # nothing to strip or merge; anything else takes _rewrite.
+            if headers.__class__ is list:
+                try:
+                    for name, value in headers:
+                        if value.__class__ is not str or name not in _PLAIN_NAMES:
+                            break
+                    else:
+                        if exc_info is None:
+                            return start_response(status, [*headers, *entry[0]])
+                        return start_response(status, [*headers, *entry[0]], exc_info)
+                except (TypeError, ValueError):
+                    pass  # not (name, value) pairs: _rewrite names the culprit
+            rewritten = _rewrite(headers, entry[1], entry[2])
+            if exc_info is None:
+                return start_response(status, rewritten)
+            return start_response(status, rewritten, exc_info)
+
+        return self.app(environ, cors_start_response)
+
+    def _call_catching(
+        self, environ: WSGIEnvironment, start_response: StartResponse, entry: Actual
+    ) -> Iterable[bytes]:
+        """``__call__`` for ``catch_exceptions=True``: an exception before the
+        response starts becomes a 500 with the CORS headers."""
         started = False
 
         def cors_start_response(
@@ -445,13 +532,11 @@ class CORSMiddleware:
         ) -> Callable[[bytes], object]:
             nonlocal started
             started = True
-            rewritten = _rewrite(headers, add, vary_origin)
+            rewritten = _headers_for(headers, entry)
             if exc_info is None:
                 return start_response(status, rewritten)
             return start_response(status, rewritten, exc_info)
 
-        if not self.catch_exceptions:
-            return self.app(environ, cors_start_response)
         result: Iterable[bytes] | None = None
         try:
             result = self.app(environ, cors_start_response)

@@ -70,6 +70,7 @@ _FIELDS = (
     "origin_cache_seconds",
     "origin_cache_size",
     "timing_allow_origin",
+    "preflight_status",
 )
 
 #: Origins no credentialed predicate may trust: a reserved-for-nobody host
@@ -342,6 +343,13 @@ class CORSPolicy:
     :param dangerously_tolerate_subdomains_of_public_suffixes: accept
         credentialed wildcards over a public suffix, such as
         ``"https://*.github.io"``.  Default: ``False``.
+    :param preflight_status: the status of an allowed preflight, ``204`` or
+        ``200``; Fetch's CORS check accepts any ok status (200-299,
+        https://fetch.spec.whatwg.org/#cors-preflight-fetch).  ``204 No
+        Content`` carries no ``Content-Length`` (RFC 9110 section 8.6);
+        ``200`` is sent with ``Content-Length: 0``, so servers that close the
+        connection after a response without a length (waitress) keep it
+        open.  Refused preflights stay ``403``.  Default: ``204``.
     :raises CORSConfigError: with every problem found, each with a stable code.
 
     A policy is immutable (assigning an attribute raises ``AttributeError``),
@@ -365,6 +373,7 @@ class CORSPolicy:
     origin_cache_seconds: int
     origin_cache_size: int
     timing_allow_origin: bool
+    preflight_status: int
     _engine: Engine
 
     def __init__(
@@ -384,8 +393,16 @@ class CORSPolicy:
         origin_cache_seconds: int = 60,
         origin_cache_size: int = 10_000,
         timing_allow_origin: bool = False,
+        preflight_status: int = 204,
     ) -> None:
         problems: list[Problem] = []
+        if preflight_status.__class__ is not int or preflight_status not in (200, 204):
+            problems.append(Problem(
+                "invalid-preflight-status", "preflight_status", preflight_status,
+                "expected 204 (the default: no body, no Content-Length) or 200 (sent with "
+                "'Content-Length: 0', so servers that close every response without a length, "
+                "such as waitress, keep the connection); Fetch accepts any ok status (200-299).",
+            ))
         timing = _flag(timing_allow_origin, "timing_allow_origin", problems)
         cache_seconds = _bounded_int(
             origin_cache_seconds, "origin_cache_seconds", 0, MAX_ORIGIN_CACHE_SECONDS, problems
@@ -439,6 +456,7 @@ class CORSPolicy:
         assign(self, "origin_cache_seconds", cache_seconds)
         assign(self, "origin_cache_size", cache_size)
         assign(self, "timing_allow_origin", timing)
+        assign(self, "preflight_status", preflight_status)
         assign(self, "_engine", Engine(
             allow_all=compiled.allow_all,
             matcher=compiled.matcher,
@@ -452,6 +470,7 @@ class CORSPolicy:
                 predicate, seconds=cache_seconds, size=cache_size
             ),
             timing_allow_origin=timing,
+            preflight_status=preflight_status,
         ))
 
     @classmethod

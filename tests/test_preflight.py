@@ -217,7 +217,7 @@ def test_request_headers_from_several_lines_are_parsed() -> None:
 
 def test_header_list_of_only_commas_is_an_empty_list() -> None:
     client, _ = make_client(allow_origins=API, allow_methods="PUT", allow_headers="X-A")
-    client.options("/api", headers=preflight_headers(request_headers="," * 8192), status=204)
+    client.options("/api", headers=preflight_headers(request_headers="," * 4096), status=204)
 
 
 def test_star_headers_without_credentials_sends_star() -> None:
@@ -319,3 +319,55 @@ def test_refusals_are_not_logged_when_debug_logging_is_off(caplog: pytest.LogCap
     with caplog.at_level(logging.INFO, logger="cors_wsgi"):
         client.options("/api", headers=preflight_headers(origin=OTHER), status=403)
     assert caplog.records == []
+
+
+# == preflight_status and the request-header list cap (issue 8) ====================
+
+def test_allowed_preflight_is_204_without_content_length_by_default() -> None:
+    client, _ = make_client(allow_origins=API, allow_methods="PUT")
+    response = client.options("/api", headers=preflight_headers(), status=204)
+    assert "Content-Length" not in response.headers
+
+
+def test_preflight_status_200_answers_allowed_preflights_200_with_content_length_zero() -> None:
+    client, downstream = make_client(allow_origins=API, allow_methods="PUT", preflight_status=200)
+    response = client.options("/api", headers=preflight_headers(), status=200)
+    assert response.headers["Content-Length"] == "0"
+    assert response.headers["Access-Control-Allow-Origin"] == API
+    assert downstream.calls == 0
+
+
+def test_preflight_status_200_keeps_refusals_403() -> None:
+    client, _ = make_client(allow_origins=API, allow_methods="PUT", preflight_status=200)
+    client.options("/api", headers=preflight_headers(origin=OTHER), status=403)
+
+
+def test_preflight_status_200_applies_to_debug_mode_answers() -> None:
+    client, _ = make_client(allow_origins=API, allow_methods="PUT", preflight_status=200, debug=True)
+    response = client.options("/api", headers=preflight_headers(method="PATCH"), status=200)
+    assert response.headers["Content-Length"] == "0"
+
+
+@pytest.mark.parametrize("status", [201, 299, "200", 204.0, True, None])
+def test_preflight_status_other_than_204_or_200_is_a_configuration_error(status: object) -> None:
+    from cors_wsgi import CORSConfigError
+
+    with pytest.raises(CORSConfigError) as caught:
+        CORSPolicy(allow_origins=API, preflight_status=status)  # type: ignore[arg-type]
+    assert caught.value.codes == ["invalid-preflight-status"]
+
+
+def test_request_header_list_at_the_length_cap_is_parsed() -> None:
+    from cors_wsgi._engine import MAX_REQUEST_HEADERS_LENGTH
+
+    client, _ = make_client(allow_origins=API, allow_methods="PUT", allow_headers="X-A")
+    value = "x-a" + "," * (MAX_REQUEST_HEADERS_LENGTH - 3)
+    client.options("/api", headers=preflight_headers(request_headers=value), status=204)
+
+
+def test_request_header_list_one_past_the_length_cap_is_refused() -> None:
+    from cors_wsgi._engine import MAX_REQUEST_HEADERS_LENGTH
+
+    client, _ = make_client(allow_origins=API, allow_methods="PUT", allow_headers="X-A")
+    value = "x-a" + "," * (MAX_REQUEST_HEADERS_LENGTH - 2)
+    client.options("/api", headers=preflight_headers(request_headers=value), status=403)

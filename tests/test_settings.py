@@ -135,3 +135,8 @@ def test_django_settings_module_equals_the_constructor(monkeypatch: pytest.Monke
         allow_credentials=True,
         max_age=600,
     )
+
+
+def test_preflight_status_setting_is_converted_from_a_string() -> None:
+    policy = CORSPolicy.from_settings({"CORS_ALLOW_ORIGINS": API, "CORS_PREFLIGHT_STATUS": "200"})
+    assert policy.preflight_status == 200

@@ -1,0 +1,330 @@
+"""The fast request path against a plain reference of the same rules.
+
+``CORSMiddleware.__call__`` answers from per-origin caches, binds one
+closure and copies the application's headers in one go when they hold
+nothing to strip or merge.  ``reference_call`` below is the plain form of the
+same rules: routing, then ``Engine.preflight`` or ``Engine.response_headers``
+computed afresh for every request, and every header list through
+``_rewrite``.  Hypothesis draws policies, sequences of requests (so caches
+are filled, hit, and emptied) and application behaviours (plain headers,
+``Vary``, ``Access-Control-*``, broken PEP 3333 headers, ``exc_info``,
+exceptions, lazy bodies), and the two must agree on every status, header
+list, ``exc_info`` passed on, body, exception and refusal.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cors_wsgi import CORSMiddleware, CORSPolicy
+from cors_wsgi import _engine as engine_module
+from cors_wsgi import middleware as middleware_module
+from cors_wsgi.middleware import _rewrite, normalize_path
+from cors_wsgi.refusals import Refusal
+
+APP = "https://app.example.com"
+SUB = "https://a.tenant.example.net"
+EVIL = "https://evil.example.net"
+
+POLICIES: dict[str, Any] = {
+    "credentials": lambda: CORSPolicy(
+        allow_origins=[APP, "https://*.tenant.example.net"], allow_methods=["PUT", "DELETE"],
+        allow_headers=["Content-Type", "Authorization"], expose_headers=["X-Request-Id"],
+        allow_credentials=True, max_age=600,
+    ),
+    "any-origin": lambda: CORSPolicy(allow_origins="*", allow_methods="*", allow_headers="*",
+                                     expose_headers="*", timing_allow_origin=True),
+    "star-headers-credentials": lambda: CORSPolicy(
+        allow_origins=[APP], allow_methods="*", allow_headers="*", allow_credentials=True,
+    ),
+    "regex-private-network-200": lambda: CORSPolicy(
+        allow_origin_regex=r"https://[a-z]+\.tenant\.example\.net", allow_origins=[APP],
+        allow_methods=["PUT", "PATCH"], allow_headers=["X-A", "Content-Type"], allow_private_network=True,
+        preflight_status=200,
+        timing_allow_origin=True,
+    ),
+    "predicate": lambda: CORSPolicy(
+        allow_origins=[APP], allow_origin_predicate=lambda origin: origin.startswith("https://a."),
+        allow_methods=["PUT"], origin_cache_seconds=0,
+    ),
+    "paths": lambda: {
+        "/api/*": CORSPolicy(allow_origins=[APP], allow_methods=["PUT"], allow_headers=["X-A"]),
+        "/open": CORSPolicy(allow_origins="*"),
+    },
+}
+
+# Small pools, drawn from often, so a sequence repeats an origin, a method or
+# a header list with something else changed: that is what tests the caches.
+origins = st.one_of(
+    st.sampled_from([None, APP, APP, SUB, SUB, EVIL, "null", "https://b.tenant.example.net", APP + ":443"]),
+    st.sampled_from([APP.upper(), "https://a.example.com", "x" * 600]),
+    st.text(max_size=20),
+)
+methods = st.sampled_from(["GET", "POST", "OPTIONS", "OPTIONS", "OPTIONS", "PUT", "DELETE"])
+request_methods = st.one_of(st.sampled_from([None, "PUT", "PUT", "DELETE", "PATCH", "GET"]),
+                            st.sampled_from(["patch", "", "P T"]), st.text(max_size=8))
+request_headers = st.one_of(
+    st.sampled_from([None, "", "content-type", "x-a", "Authorization, X-A", "x-a,,x-b"]),
+    st.sampled_from(["x(b)", ",", "a," * 3000, " ".join(["x-a"] * 70), "x" * 1100]),
+    st.lists(st.sampled_from(["x-a", "X-B", "authorization", "content-type", "x y", ""]), max_size=5)
+    .map(",".join),
+)
+paths = st.sampled_from(["/", "/api", "/api/items", "//api/x", "/open", "/api/../open", "/other"])
+
+plain_headers = st.sampled_from([("Content-Type", "text/plain"), ("Content-Length", "4"),
+                                 ("Set-Cookie", "a=1"), ("X-Request-Id", "7")])
+special_headers = st.tuples(
+    st.sampled_from(["Vary", "vary", "VARY", "Vary ", "Access-Control-Allow-Origin", "access-control-max-age",
+                     "X-Custom"]),
+    st.sampled_from(["Origin", "*", "Accept-Encoding", "", "cookie, origin", "x"]),
+)
+random_headers = st.tuples(st.text(alphabet="abcdefghijklmnopqrstuvwxyz-ACVY", min_size=1, max_size=16),
+                           st.text(max_size=8))
+broken_headers = st.sampled_from([("X-Broken", b"bytes"), ("Content-Length", 42), ("Content-Type", None),
+                                  ("Only-Name",), (b"X-Bytes", "v"), ("A", "b", "c"), "ab"])
+header_lists = st.one_of(
+    st.lists(plain_headers, max_size=3),
+    st.lists(plain_headers, max_size=3),
+    st.lists(st.one_of(plain_headers, special_headers, random_headers, broken_headers), max_size=5),
+)
+
+behaviours = st.fixed_dictionaries({
+    "headers": header_lists,
+    "as_tuple": st.booleans(),
+    "exc_info": st.booleans(),
+    "raise_before": st.booleans(),
+    "lazy": st.booleans(),
+})
+
+FIELDS = {
+    "method": methods, "origin": origins, "acrm": request_methods, "acrh": request_headers,
+    "pna": st.sampled_from([None, "true", "false"]), "path": paths, "app": behaviours,
+    "debug": st.booleans(),
+}
+
+
+@st.composite
+def requests(draw: st.DrawFn) -> list[dict[str, Any]]:
+    """Up to 12 requests, each a copy of one of a few drawn requests with at
+    most one field redrawn: the same origin and method meet other header
+    lists, private-network flags, debug settings and app behaviours."""
+    typical = st.fixed_dictionaries({
+        **FIELDS,
+        "method": st.sampled_from(["OPTIONS", "OPTIONS", "GET"]),
+        "origin": st.sampled_from([APP, SUB]),
+        "acrm": st.sampled_from(["PUT", "PATCH", "GET"]),
+        "acrh": st.sampled_from([None, "x-a", "content-type"]),
+    })
+    pool = [draw(typical), *draw(st.lists(st.fixed_dictionaries(FIELDS), max_size=2))]
+    sequence = []
+    for _ in range(draw(st.integers(1, 12))):
+        request = dict(draw(st.sampled_from(pool)))
+        field = draw(st.sampled_from([None, None, *FIELDS]))
+        if field is not None:
+            request[field] = draw(FIELDS[field])
+        sequence.append(request)
+    return sequence
+
+
+class BoomError(Exception):
+    pass
+
+
+def make_app(behaviour: dict[str, Any]) -> Callable[..., Iterable[bytes]]:
+    def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        headers: Any = list(behaviour["headers"])
+        if behaviour["as_tuple"]:
+            headers = tuple(headers)
+        if behaviour["raise_before"]:
+            raise BoomError("before start_response")
+        if behaviour["exc_info"]:
+            try:
+                raise BoomError("handled")
+            except BoomError:
+                start_response("500 Internal Server Error", headers, sys.exc_info())
+        else:
+            start_response("200 OK", headers)
+        return [b"body"]
+
+    def lazy_app(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
+        yield from app(environ, start_response)
+
+    return lazy_app if behaviour["lazy"] else app
+
+
+def reference_call(middleware: CORSMiddleware, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+    """The plain rules: no cache, every header list through ``_rewrite``."""
+    engine, routes, _ = middleware._state
+    pattern = None
+    if engine is None:
+        path = environ.get("PATH_INFO", "")
+        route = middleware._route(path, routes)
+        if ("//" in path or "/." in path) and middleware._route(normalize_path(path), routes) is not route:
+            return middleware._refuse_ambiguous_path(environ, start_response)
+        if route is None:
+            if "HTTP_ORIGIN" in environ:
+                middleware._refused(None, "path-not-covered", environ, None)
+            return middleware.app(environ, start_response)
+        engine, pattern = route[2], route[3]
+    origin = environ.get("HTTP_ORIGIN")
+    if (
+        origin is not None
+        and environ.get("REQUEST_METHOD") == "OPTIONS"
+        and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ
+    ):
+        status, headers, body, refused = engine.preflight(environ, origin, middleware.debug)
+        if refused is not None:
+            middleware._refused("preflight", refused, environ, pattern)
+        start_response(status, headers)
+        return [body] if body else []
+    add = engine.response_headers(origin)
+    if not add and origin is not None:
+        middleware._refused("actual", "origin", environ, pattern)
+    started = False
+
+    def plain_start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
+        nonlocal started
+        started = True
+        rewritten = _rewrite(headers, add, engine.vary_origin)
+        if exc_info is None:
+            return start_response(status, rewritten)
+        return start_response(status, rewritten, exc_info)
+
+    if not middleware.catch_exceptions:
+        return middleware.app(environ, plain_start_response)
+    result = None
+    try:
+        result = middleware.app(environ, plain_start_response)
+        if started:
+            return result
+        iterator = iter(result)
+        try:
+            first = [next(iterator)]
+        except StopIteration:
+            first = []
+        return [*first, *iterator]
+    except Exception:
+        if result is not None and hasattr(result, "close"):
+            result.close()
+        if started:
+            raise
+        plain_start_response("500 Internal Server Error",
+                             [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", "22")],
+                             sys.exc_info())
+        return [b"Internal Server Error\n"]
+
+
+def outcome(call: Callable[..., Iterable[bytes]], environ: dict[str, Any]) -> list[Any]:
+    """Everything a server sees: start_response calls, body, exception, close()."""
+    seen: list[Any] = []
+
+    def start_response(status: str, headers: Any, *exc_info: Any) -> Callable[[bytes], None]:
+        seen.append(("start", status, list(headers), headers.__class__ is list,
+                     [e[0].__name__ if e and e[0] else None for e in exc_info]))
+        return lambda data: None
+
+    try:
+        result = call(dict(environ), start_response)
+        seen.append(("body", b"".join(result)))
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+    except Exception as error:  # compared, type and message
+        seen.append(("raised", type(error).__name__, str(error)))
+    return seen
+
+
+def environ_for(request: dict[str, Any]) -> dict[str, Any]:
+    environ: dict[str, Any] = {"REQUEST_METHOD": request["method"], "PATH_INFO": request["path"]}
+    for key, field in (("HTTP_ORIGIN", "origin"), ("HTTP_ACCESS_CONTROL_REQUEST_METHOD", "acrm"),
+                       ("HTTP_ACCESS_CONTROL_REQUEST_HEADERS", "acrh"),
+                       ("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK", "pna")):
+        if request[field] is not None:
+            environ[key] = request[field]
+    return environ
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    policy_name=st.sampled_from(sorted(POLICIES)),
+    catch_exceptions=st.booleans(),
+    hooked=st.booleans(),
+    sequence=requests(),
+    small_caches=st.booleans(),
+)
+def test_fast_path_answers_exactly_as_the_plain_rules(
+    policy_name: str, catch_exceptions: bool, hooked: bool,
+    sequence: list[dict[str, Any]], small_caches: bool,
+) -> None:
+    policy = POLICIES[policy_name]()
+    fast_refusals: list[Refusal] = []
+    plain_refusals: list[Refusal] = []
+    current: dict[str, Any] = {}
+
+    def dispatch(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        return current["app"](environ, start_response)
+
+    fast = CORSMiddleware(dispatch, policy, catch_exceptions=catch_exceptions,
+                          on_refusal=fast_refusals.append if hooked else None)
+    plain = CORSMiddleware(dispatch, policy, catch_exceptions=catch_exceptions,
+                           on_refusal=plain_refusals.append if hooked else None)
+    with pytest.MonkeyPatch.context() as patch:
+        if small_caches:  # fill, hit and empty the caches within one sequence
+            patch.setattr(engine_module, "ANSWER_CACHE_SIZE", 2)
+        for request in sequence:
+            current["app"] = make_app(request["app"])
+            fast.debug = plain.debug = request["debug"]  # a public attribute: may change any time
+            environ = environ_for(request)
+            assert outcome(fast, environ) == outcome(lambda e, s: reference_call(plain, e, s), environ)
+    assert fast_refusals == plain_refusals
+
+
+@pytest.mark.parametrize("bound", ["actuals", "preflights"])
+def test_answer_caches_stay_bounded_under_ever_new_origins(bound: str) -> None:
+    policy = CORSPolicy(allow_origins=[APP, "https://*.tenant.example.net"], allow_methods=["PUT"])
+    middleware = CORSMiddleware(lambda e, s: s("200 OK", []) or [], policy)
+    for i in range(engine_module.ANSWER_CACHE_SIZE * 3):
+        environ = {"REQUEST_METHOD": "OPTIONS" if bound == "preflights" else "GET", "PATH_INFO": "/",
+                   "HTTP_ORIGIN": f"https://u{i}.tenant.example.net",
+                   "HTTP_ACCESS_CONTROL_REQUEST_METHOD": "PUT"}
+        list(middleware(environ, lambda *a: None))
+    cache = getattr(policy._engine, bound)
+    assert 0 < len(cache) <= engine_module.ANSWER_CACHE_SIZE
+
+
+def test_predicate_verdicts_are_not_kept_beyond_the_predicate_cache() -> None:
+    allowed = {SUB}
+    policy = CORSPolicy(allow_origins=[APP], allow_origin_predicate=lambda o: o in allowed,
+                        origin_cache_seconds=0)
+    middleware = CORSMiddleware(lambda e, s: s("200 OK", []) or [], policy)
+    seen: list[Any] = []
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/", "HTTP_ORIGIN": SUB}
+    list(middleware(dict(environ), lambda status, headers: seen.append(dict(headers))))
+    allowed.clear()
+    list(middleware(dict(environ), lambda status, headers: seen.append(dict(headers))))
+    assert [h.get("Access-Control-Allow-Origin") for h in seen] == [SUB, None]
+
+
+def test_fast_path_hands_the_server_a_fresh_list_each_time() -> None:
+    shared = [("Content-Type", "text/plain")]
+    middleware = CORSMiddleware(lambda e, s: s("200 OK", shared) or [], CORSPolicy(allow_origins=[APP]))
+    handed: list[Any] = []
+    for _ in range(2):
+        list(middleware({"REQUEST_METHOD": "GET", "PATH_INFO": "/", "HTTP_ORIGIN": APP},
+                        lambda status, headers: handed.append(headers)))
+    assert shared == [("Content-Type", "text/plain")]
+    assert handed[0] is not handed[1]
+    assert handed[0] == handed[1]
+
+
+def test_names_learned_as_plain_never_include_vary_or_access_control() -> None:
+    assert all(
+        name.lower() != "vary" and not name.lower().startswith("access-control-")
+        for name in middleware_module._PLAIN_NAMES
+    )
