@@ -29,6 +29,8 @@ Header = tuple[str, str]
 #: common case); ``add`` and ``vary_origin`` are what ``_rewrite`` needs
 #: otherwise; ``refused`` is true for an origin the policy does not allow.
 Actual = tuple[list[Header], tuple[Header, ...], bool, bool]
+#: A preflight cache key: ``(origin, method, requested headers, or None, or OVER_CAP)``.
+PreflightKey = tuple[str, str, object]
 #: A preflight answer: ``(status, headers, body, refused)`` (see ``Engine.preflight``).
 Answer = tuple[str, tuple[Header, ...], bytes, "str | None"]
 
@@ -50,6 +52,10 @@ MAX_REQUESTED_HEADERS = 64
 #: lower-case name per non-safelisted header the script set, joined by
 #: commas: 64 names of 63 characters fit in 4 KiB.
 MAX_REQUEST_HEADERS_LENGTH = 4 * 1024
+
+#: The preflight cache key's stand-in for a header list over the cap: not a
+#: ``str``, so no header value can equal it.
+OVER_CAP = object()
 
 #: Most answers each per-origin cache of an engine remembers; a full cache is
 #: emptied, so hostile, ever-changing requests cost memory only up to this.
@@ -103,6 +109,7 @@ class Engine:
         "_origin_matches",
         "_preflight_tail",
         "_private_network",
+        "_refused_entry",
         "_star",
         "_timing",
         "_vary",
@@ -204,9 +211,10 @@ class Engine:
         # origin the predicate decides is never cached here: the predicate's
         # own cache expires its verdicts (origin_cache_seconds).
         self.no_origin: Actual = self._entry(self.response_headers(None), refused=False)
+        self._refused_entry: Actual = self._entry((), refused=True)
         self.actuals: dict[str, Actual] = {}
-        self.preflights: dict[tuple[str, str, str | None], Answer] = {}
-        self.debug_preflights: dict[tuple[str, str, str | None], Answer] = {}
+        self.preflights: dict[PreflightKey, Answer] = {}
+        self.debug_preflights: dict[PreflightKey, Answer] = {}
 
     def _entry(self, add: tuple[Header, ...], refused: bool) -> Actual:
         tail = [("Vary", "Origin"), *add] if self.vary_origin else list(add)
@@ -222,10 +230,23 @@ class Engine:
 
     def actual(self, origin: str) -> Actual:
         """What an actual response to ``origin`` gets, computed and remembered
-        (the caller looked in ``actuals`` first)."""
-        add = self.response_headers(origin)
-        entry = self._entry(add, refused=not add)
-        if self._cacheable(origin):
+        (the caller looked in ``actuals`` first).  A first-seen origin costs
+        one static match (not memoized: this cache remembers it) and, only
+        when the static rules say no, the predicate."""
+        if self.allow_all:
+            return self.no_origin
+        static = origin.__class__ is str and self.matcher.matches_unmemoized(origin)
+        if static or (self.predicate is not None and self._origin_matches(origin)):
+            add: tuple[Header, ...] = (("Access-Control-Allow-Origin", origin), *self._matched_tail)
+            if self._timing:
+                add = (*add, ("Timing-Allow-Origin", origin))
+            entry: Actual = ([("Vary", "Origin"), *add], add, True, False)
+        else:
+            entry = self._refused_entry
+        # A predicate's verdict is never kept here: its own cache expires it.
+        if (static or self.predicate is None) and (
+            origin.__class__ is str and len(origin) <= MAX_ORIGIN_LENGTH
+        ):
             cache = self.actuals
             if len(cache) >= ANSWER_CACHE_SIZE:
                 cache.clear()
@@ -233,7 +254,7 @@ class Engine:
         return entry
 
     def answer_preflight(
-        self, environ: dict[str, object], origin: str, debug: bool, key: tuple[str, str, str | None]
+        self, environ: dict[str, object], origin: str, debug: bool, key: PreflightKey
     ) -> Answer:
         """``preflight()``'s answer as a tuple, remembered under ``key``
         (``(origin, method, requested headers)``, the caller looked first) when
@@ -245,7 +266,7 @@ class Engine:
             not self._private_network
             and method.__class__ is str
             and len(method) <= 64
-            and (requested is None or (
+            and (requested is None or requested is OVER_CAP or (
                 requested.__class__ is str and len(requested) <= MAX_CACHED_REQUEST_HEADERS_LENGTH
             ))
             and self._cacheable(origin)

@@ -390,6 +390,7 @@ class OriginMatcher:
 
     __slots__ = (
         "_any_port", "_exact", "_memo", "_parse", "_regex", "_regex_sources", "_sub", "_sub_any_port",
+        "_sub_bases",
     )
 
     def __init__(self, patterns: Iterable[_Pattern], regexes: tuple[re.Pattern[str], ...]) -> None:
@@ -410,6 +411,8 @@ class OriginMatcher:
         self._any_port = frozenset(any_port)
         self._sub = frozenset(sub)
         self._sub_any_port = frozenset(sub_any_port)
+        # Every wildcard's base domain: one string lookup per label of a request host.
+        self._sub_bases = frozenset(base for _, base, _ in sub) | frozenset(base for _, base in sub_any_port)
         # Each regex was proven to match in linear time (``_regex.py``).
         self._regex = tuple(regex.fullmatch for regex in regexes)
         self._regex_sources = tuple(regex.pattern for regex in regexes)
@@ -434,6 +437,14 @@ class OriginMatcher:
             memo[origin] = verdict
         return verdict
 
+    def matches_unmemoized(self, origin: str) -> bool:
+        """``matches`` without the memo, for a caller that remembers the verdict itself."""
+        if origin in self._exact:
+            return True
+        if not self._parse or len(origin) > MAX_ORIGIN_LENGTH:
+            return False
+        return self._match_patterns(origin) is not None
+
     def rule_for(self, origin: str) -> str | None:
         """Which configured rule allows ``origin``, in words (for ``explain``),
         or ``None``: the very search ``matches`` runs."""
@@ -441,32 +452,80 @@ class OriginMatcher:
             return f"allow_origins entry {origin!r}"
         if len(origin) > MAX_ORIGIN_LENGTH:
             return None
-        return self._match_patterns(origin)
+        found = self._match_patterns(origin)
+        if found is None:
+            return None
+        kind, scheme, host, port = found
+        if kind == "regex":
+            return f"allow_origin_regex {host!r}"
+        port = ":*" if kind in ("any-port", "subdomains-any-port") else (":" + port if port else "")
+        star = "*." if kind.startswith("subdomains") else ""
+        return f"allow_origins entry '{scheme}://{star}{host}{port}'"
 
-    def _match_patterns(self, origin: str) -> str | None:
-        """The rule a non-exact origin matches, in words, or ``None``."""
-        shape = _ORIGIN_SHAPE.fullmatch(origin)
-        if shape is None:
-            return None
-        scheme, host, port = shape.group(1, 2, 3)
-        if port is not None and int(port) > 65535:
-            return None
-        if (scheme, host) in self._any_port:
-            return f"allow_origins entry '{scheme}://{host}:*'"
-        if self._sub or self._sub_any_port:
-            port_key = port or ""
+    def _match_patterns(self, origin: str) -> tuple[str, str, str, str] | None:
+        """The rule a non-exact origin matches, as ``(kind, scheme, host,
+        port)`` (a regex: ``("regex", "", source, "")``), or ``None``.
+
+        Only origins of the serialized shape (``_ORIGIN_SHAPE``) match.  The
+        wildcard search needs no regex: a configured scheme, base domain or
+        port is already valid, so equality with one proves that part, and
+        only the labels before the base and a port that any-port rules
+        accept are checked, with set and string tests."""
+        scheme, sep, rest = origin.partition("://")
+        if sep and rest[:1] != "[" and (self._any_port or self._sub_bases):
+            host, colon, port = rest.partition(":")
+            if colon and not _is_port(port):
+                return None if not self._regex else self._match_regexes(origin)
+            if self._any_port and (scheme, host) in self._any_port:
+                return ("any-port", scheme, host, "")
+            bases = self._sub_bases
             dot = host.find(".")
             while dot != -1:
                 base = host[dot + 1 :]
-                if (scheme, base, port_key) in self._sub:
-                    return f"allow_origins entry '{scheme}://*.{base}{':' + port if port else ''}'"
-                if (scheme, base) in self._sub_any_port:
-                    return f"allow_origins entry '{scheme}://*.{base}:*'"
+                if base in bases:
+                    labels = host[:dot]  # non-empty labels joined by single dots
+                    if (
+                        labels[:1] in ("", ".") or labels[-1] == "." or ".." in labels
+                        or not _HOST_CHARS.issuperset(labels)
+                    ):
+                        return self._match_regexes(origin) if self._regex else None
+                    if (scheme, base, port) in self._sub:
+                        return ("subdomains", scheme, base, port)
+                    if (scheme, base) in self._sub_any_port:
+                        return ("subdomains-any-port", scheme, base, "")
                 dot = host.find(".", dot + 1)
+        elif sep and rest[:1] == "[" and self._any_port:
+            shape = _ORIGIN_SHAPE.fullmatch(origin)
+            if shape is not None and (scheme, shape.group(2)) in self._any_port and (
+                shape.group(3) is None or _is_port(shape.group(3))
+            ):
+                return ("any-port", scheme, shape.group(2), "")
+        return self._match_regexes(origin) if self._regex else None
+
+    def _match_regexes(self, origin: str) -> tuple[str, str, str, str] | None:
+        shape = _ORIGIN_SHAPE.fullmatch(origin)
+        if shape is None or (shape.group(3) is not None and int(shape.group(3)) > 65535):
+            return None
         for fullmatch, source in zip(self._regex, self._regex_sources, strict=True):
             if fullmatch(origin) is not None:
-                return f"allow_origin_regex {source!r}"
+                return ("regex", "", source, "")
         return None
+
+
+#: What a DNS label in a serialized origin may hold (``_ORIGIN_SHAPE``).
+_LABEL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-")
+_HOST_CHARS = _LABEL_CHARS | {"."}
+_DIGITS = frozenset("0123456789")
+
+
+def _is_port(text: str) -> bool:
+    """True for a serialized port as ``_ORIGIN_SHAPE`` takes it: 1 to 65535, no leading zero."""
+    return (
+        0 < len(text) <= 5
+        and text[0] != "0"
+        and _DIGITS.issuperset(text)
+        and int(text) <= 65535
+    )
 
 
 @dataclass(frozen=True)

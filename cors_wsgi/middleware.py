@@ -39,7 +39,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
-from cors_wsgi._engine import Actual, Engine, Header
+from cors_wsgi._engine import MAX_REQUEST_HEADERS_LENGTH, OVER_CAP, Actual, Engine, Header
 from cors_wsgi._log import escape, logger
 from cors_wsgi._origins import is_origin_shaped
 from cors_wsgi.errors import CORSConfigError, Problem
@@ -471,11 +471,10 @@ class CORSMiddleware:
             and environ.get("REQUEST_METHOD") == "OPTIONS"
         ):
             debug = self.debug
-            key = (
-                origin,
-                environ["HTTP_ACCESS_CONTROL_REQUEST_METHOD"],
-                environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"),
-            )
+            requested: object = environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS")
+            if requested.__class__ is str and len(requested) > MAX_REQUEST_HEADERS_LENGTH:
+                requested = OVER_CAP  # refused on its length: never hashed, one key
+            key = (origin, environ["HTTP_ACCESS_CONTROL_REQUEST_METHOD"], requested)
             try:
                 answer = (engine.debug_preflights if debug else engine.preflights).get(key)
             except TypeError:  # an unhashable value in a hand-made environ

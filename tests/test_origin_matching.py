@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cors_wsgi import CORSPolicy
 
@@ -103,3 +107,63 @@ def test_memo_of_pattern_verdicts_stays_bounded_under_ever_new_origins() -> None
         policy.allows_origin(f"https://x{i}.attacker.invalid")
     assert len(matcher._memo) <= MEMO_SIZE
     assert policy.allows_origin("https://b.example.com")
+
+
+# == The wildcard search without a regex, against the regex it replaced ============
+
+_SHAPE_POLICIES = [
+    POLICY,
+    CORSPolicy(allow_origins=["https://*.a.example.com", "https://*.example.com:8443",
+                              "http://*.example.com:*", "https://host.example.io:*"]),
+    CORSPolicy(allow_origins=["https://*.example.org"], allow_origin_regex=r"https?://[a-z.:0-9]+"),
+]
+
+
+def _regex_reference(matcher: Any, origin: str) -> tuple[str, str, str, str] | None:
+    """The search as it was: the whole origin through ``_ORIGIN_SHAPE`` first."""
+    from cors_wsgi._origins import _ORIGIN_SHAPE
+
+    shape = _ORIGIN_SHAPE.fullmatch(origin)
+    if shape is None:
+        return None
+    scheme, host, port = shape.group(1, 2, 3)
+    if port is not None and int(port) > 65535:
+        return None
+    if (scheme, host) in matcher._any_port:
+        return ("any-port", scheme, host, "")
+    port_key = port or ""
+    dot = host.find(".")
+    while dot != -1:
+        base = host[dot + 1 :]
+        if (scheme, base, port_key) in matcher._sub:
+            return ("subdomains", scheme, base, port_key)
+        if (scheme, base) in matcher._sub_any_port:
+            return ("subdomains-any-port", scheme, base, "")
+        dot = host.find(".", dot + 1)
+    for fullmatch, source in zip(matcher._regex, matcher._regex_sources, strict=True):
+        if fullmatch(origin) is not None:
+            return ("regex", "", source, "")
+    return None
+
+
+_PIECES = st.sampled_from([
+    "a", "b.", ".", "..", "A", "-", "_", "x-y", "é", "@", "/", "#", "?", "%2e", " ", "\t", "[", "]", "::1",
+    "a.example.com", "example.com", "example.org", "example.net", "a.example.com.", "host.example.io",
+    "localhost", "preview", "pr-1.preview.example.dev",
+])
+_ORIGIN_LIKE = st.builds(
+    lambda scheme, labels, base, port: f"{scheme}{''.join(labels)}{base}{port}",
+    st.sampled_from(["https://", "http://", "HTTPS://", "https:/", "", "chrome-extension://", "https://["]),
+    st.lists(_PIECES, max_size=4),
+    st.sampled_from(["", ".example.com", ".a.example.com", ".example.org", ".example.net", "example.com",
+                     ".host.example.io", "host.example.io", "::1]", ".example.com."]),
+    st.sampled_from(["", ":", ":0", ":01", ":1", ":443", ":8443", ":65535", ":65536", ":99999", ":123456",
+                     ":\uff18", ":1a", ":-1", "/", ":443/x"]),
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(origin=st.one_of(_ORIGIN_LIKE, st.text(max_size=40)), which=st.integers(0, len(_SHAPE_POLICIES) - 1))
+def test_wildcard_search_agrees_with_the_whole_origin_regex(origin: str, which: int) -> None:
+    matcher = _SHAPE_POLICIES[which]._engine.matcher
+    assert matcher._match_patterns(origin) == _regex_reference(matcher, origin)
