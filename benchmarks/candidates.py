@@ -84,10 +84,11 @@ class WrappingPassThrough:
         return self.app(environ, shim)
 
 
-def policy(origins: Iterable[str] = ORIGINS) -> CORSPolicy:
+def policy(origins: Iterable[str] = ORIGINS, **options: Any) -> CORSPolicy:
+    """The common policy; ``options`` adds arguments (``preflight_status=200``)."""
     return CORSPolicy(
         allow_origins=list(origins), allow_methods=list(METHODS), allow_headers=list(HEADERS),
-        expose_headers=list(EXPOSE), allow_credentials=True, max_age=MAX_AGE,
+        expose_headers=list(EXPOSE), allow_credentials=True, max_age=MAX_AGE, **options,
     )
 
 
@@ -261,6 +262,18 @@ def _starlette(cors: bool) -> Wsgi:
     return AsgiDriver(app)
 
 
+def _compiled() -> Wsgi:
+    """cors_wsgi built with mypyc by ``compiled.py`` (package ``cors_wsgi_compiled``)."""
+    import cors_wsgi_compiled as compiled
+
+    return compiled.CORSMiddleware(  # type: ignore[no-any-return]
+        bare_app, compiled.CORSPolicy(
+            allow_origins=list(ORIGINS), allow_methods=list(METHODS), allow_headers=list(HEADERS),
+            expose_headers=list(EXPOSE), allow_credentials=True, max_age=MAX_AGE,
+        ),
+    )
+
+
 # -- the candidate table ----------------------------------------------------
 
 
@@ -282,6 +295,8 @@ SPECS: tuple[Spec, ...] = (
     Spec("floor (no shim)", "bare app", (), lambda: Floor(bare_app)),
     Spec("pass-through (shim)", "bare app", (), lambda: WrappingPassThrough(bare_app)),
     Spec("cors_wsgi", "bare app", (), lambda: CORSMiddleware(bare_app, policy())),
+    # Only with compare.py --compiled DIR (compiled.py builds it).
+    Spec("cors_wsgi (mypyc)", "bare app", ("cors_wsgi_compiled",), _compiled),
     Spec("wsgicors", "bare app", ("wsgicors",), _wsgicors),
     Spec("wsgi-cors-middleware", "bare app", ("wsgi_cors_middleware",), _wsgi_cors_middleware),
     Spec("Flask", "Flask", ("flask",), lambda: _flask(False), True, "framework"),

@@ -400,10 +400,10 @@ def targets(cells: dict[tuple[str, str], Cell], specs: list[cands.Spec]) -> Iter
             rows.append([what, "-", f"{'<=' if lower else '>='} {limit:g}{unit}", "not measured"])
             return
         met = value <= limit if lower else value >= limit
-        verdict = "met" if met else f"missed by {value / limit:.2f}x"
+        verdict = "met" if met else f"missed by {value / limit if lower else limit / value:.2f}x"
         shown = f"{limit:g}{unit}" if unit == "x" else f"{limit:.0f}{unit}"
         rows.append([what, f"{value:.2f}{unit}" if unit == "x" else f"{value:.0f}{unit}",
-                     f"<= {shown}", verdict])
+                     f"{'<=' if lower else '>='} {shown}", verdict])
 
     base = [s for s in SCENARIOS if s.group in ("base", "hostile")]
     for sc in base:
@@ -419,7 +419,7 @@ def targets(cells: dict[tuple[str, str], Cell], specs: list[cands.Spec]) -> Iter
         value = None if ours is None or theirs is None else ours / theirs
         add(f"overhead / wsgicors's: {sc.name}", value, limit)
     peers = [s for s in specs if s.name not in {"cors_wsgi", s.bare} and s.group != "scale"
-             and not s.name.startswith(("floor", "pass-through"))]
+             and not s.name.startswith(("floor", "pass-through", "cors_wsgi"))]
     for sc in base:
         ours = paired(cells, ("cors_wsgi", sc.name), ("bare app", sc.name), minus)
         for peer in peers:
@@ -444,6 +444,12 @@ def targets(cells: dict[tuple[str, str], Cell], specs: list[cands.Spec]) -> Iter
     cell = cells.get(("cors_wsgi", "preflight, worst ACRH under cap"))
     add("worst ACRH under cap, ns per preflight",
         statistics.median(cell.samples) if cell and cell.samples else None, 20_000, " ns")
+    if any(spec.name == "cors_wsgi (mypyc)" for spec in specs):
+        for sc in base:
+            pure = paired(cells, ("cors_wsgi", sc.name), ("bare app", sc.name), minus)
+            compiled = paired(cells, ("cors_wsgi (mypyc)", sc.name), ("bare app", sc.name), minus)
+            value = None if pure is None or not compiled or compiled <= 0 else pure / compiled
+            add(f"mypyc cuts the overhead: {sc.name}", value, 2.0, lower=False)
     yield "Targets for cors_wsgi (issue 8)"
     yield "-------------------------------\n"
     yield rst_table(["target", "measured", "limit", "verdict"], rows) + "\n"
@@ -497,13 +503,21 @@ def main(argv: list[str] | None = None) -> int:
                         help="only cors_wsgi and the pass-through layers (no peer packages needed)")
     parser.add_argument("--profile", action="store_true", help="cProfile cors_wsgi's worst scenario")
     parser.add_argument("--output", help="also write the report to this file")
+    parser.add_argument("--compiled", metavar="DIR",
+                        help="also time cors_wsgi_compiled from DIR (built by compiled.py)")
     args = parser.parse_args(argv)
+    if args.compiled:
+        sys.path.insert(0, args.compiled)
     if args.quick:
         args.rounds, args.batch_ms = 3, 0.3
 
     specs: list[cands.Spec] = []
     skipped: list[str] = []
     for spec in cands.SPECS:
+        if spec.name == "cors_wsgi (mypyc)":
+            if args.compiled:
+                specs.append(spec)
+            continue
         if args.builtin_only and spec.needs:
             continue
         absent = cands.missing(spec)

@@ -66,3 +66,5 @@ class Counted:
 
 
 counted_cors_wsgi = Counted(cors_wsgi)
+#: The same, answering allowed preflights ``200`` with ``Content-Length: 0``.
+counted_cors_wsgi_200 = Counted(CORSMiddleware(bare_app, policy(preflight_status=200)))

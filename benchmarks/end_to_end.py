@@ -17,9 +17,10 @@ shuffled order.  Per run: requests/s from wrk, and the server's CPU time
 the requests served.  Tables: medians over rounds of the per-round ratio to
 the ``static`` control of the same server.
 
-Reconnects: a wrk script alternates preflights and GETs (cors_wsgi answers
-preflights ``204`` without ``Content-Length``); the app counts the distinct
-client ports requests arrived on.  Every loop is bounded (rounds, duration,
+Reconnects: a wrk script alternates preflights and GETs, against cors_wsgi
+answering allowed preflights ``204`` without ``Content-Length`` (the
+default) and ``200`` with ``Content-Length: 0`` (``preflight_status=200``);
+the app counts the distinct client ports requests arrived on.  Every loop is bounded (rounds, duration,
 start-up timeouts) and every server is stopped at the end.
 """
 
@@ -201,8 +202,9 @@ def reconnects(duration: float) -> Iterator[str]:
         script = f.name
     try:
         for name in SERVERS:
-            for mixed in (False, True):
-                server = Server(name, "counted_cors_wsgi")
+            for app, mixed in (("counted_cors_wsgi", False), ("counted_cors_wsgi", True),
+                               ("counted_cors_wsgi_200", True)):
+                server = Server(name, app)
                 try:
                     server.wait()
                     base = server.url.replace("/api/items", "/__connections")
@@ -212,12 +214,14 @@ def reconnects(duration: float) -> Iterator[str]:
                 finally:
                     server.stop()
                 load = "preflight + GET, alternating" if mixed else "GET only"
-                rows.append([name, load, str(requests), str(connections),
+                status = "200 + Content-Length: 0" if app.endswith("_200") else "204 (default)"
+                rows.append([name, load, status, str(requests), str(connections),
                              f"{connections / max(requests, 1) * 1000:.0f}", f"{rate:.0f}"])
     finally:
         os.unlink(script)
     yield "Reconnects under load: cors_wsgi, wrk -c4, connections counted by the app\n"
-    yield rst_table(["server", "load", "requests", "connections", "per 1,000 requests", "requests/s"],
+    yield rst_table(["server", "load", "allowed preflight", "requests", "connections", "per 1,000 requests",
+                     "requests/s"],
                     rows) + "\n"
 
 
@@ -226,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=10, help="alternated rounds (default 10)")
     parser.add_argument("--duration", type=float, default=3.0, help="seconds per wrk run (default 3)")
     parser.add_argument("--output", help="also write the report to this file")
+    parser.add_argument("--reconnects-only", action="store_true", help="only the reconnect runs")
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         print("wrk is not installed: apt-get install -y wrk", file=sys.stderr)
@@ -233,7 +238,8 @@ def main(argv: list[str] | None = None) -> int:
     apps = [a for a in APPS if a != "wsgicors" or __import__("importlib").util.find_spec("wsgicors")]
     started = time.monotonic()
     lines = [f"Python {sys.version.split()[0]}", ""]
-    lines += list(measure(args.rounds, args.duration, apps))
+    if not args.reconnects_only:
+        lines += list(measure(args.rounds, args.duration, apps))
     lines += list(reconnects(args.duration))
     lines.append(f"({time.monotonic() - started:.0f} s)")
     text = "\n".join(lines)

@@ -428,11 +428,11 @@ class CORSMiddleware:
 
     def _stand_in(self, app: WSGIApplication, on_refusal: Callable[[Refusal], object]) -> CORSMiddleware:
         """This middleware's compiled configuration around another app and hook."""
-        clone = CORSMiddleware.__new__(CORSMiddleware)
-        for name in CORSMiddleware.__slots__:
-            object.__setattr__(clone, name, getattr(self, name))
-        clone.app = app
-        clone.on_refusal = on_refusal
+        clone = CORSMiddleware(
+            app, self._state[2], debug=self.debug, catch_exceptions=self.catch_exceptions,
+            on_refusal=on_refusal,
+        )
+        clone._state = self._state  # the very engines, caches included
         clone._quiet = True
         return clone
 

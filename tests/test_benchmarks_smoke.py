@@ -27,3 +27,25 @@ def test_compare_quick_run_judges_cors_wsgi_answers_and_reports_targets() -> Non
     answers = [line for line in out.splitlines() if line.startswith("- cors_wsgi / ")]
     assert len(answers) == 10
     assert all(line.endswith(("PASS", "PASS (allowed 204)")) for line in answers), answers
+
+
+def test_cache_memory_smoke_run_reports_every_policy_and_kind() -> None:
+    result = subprocess.run(
+        [sys.executable, str(COMPARE.parent / "cache_memory.py"), "--origins", "300"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    rows = [line for line in result.stdout.splitlines() if line.startswith(("static rules", "with a predicate"))]
+    assert len(rows) == 8
+
+
+def test_compiled_build_starts_times_and_judges_the_mypyc_package() -> None:
+    result = subprocess.run(
+        [sys.executable, str(COMPARE.parent / "compiled.py"), "--quick"],
+        capture_output=True, text=True, timeout=600, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    answers = [line for line in result.stdout.splitlines() if line.startswith("- cors_wsgi (mypyc) / ")]
+    assert len(answers) == 10
+    assert all(line.endswith(("PASS", "PASS (allowed 204)")) for line in answers), answers
+    assert result.stdout.count("mypyc cuts the overhead: ") == 10
