@@ -328,3 +328,32 @@ def test_names_learned_as_plain_never_include_vary_or_access_control() -> None:
         name.lower() != "vary" and not name.lower().startswith("access-control-")
         for name in middleware_module._PLAIN_NAMES
     )
+
+
+def _per_name_parse(value: str, any_header: bool) -> list[str] | None:
+    """``Access-Control-Request-Headers`` parsed name by name (the plain rule)."""
+    if len(value) > engine_module.MAX_REQUEST_HEADERS_LENGTH:
+        return None
+    names = value.replace(",", " ").split(None, engine_module.MAX_REQUESTED_HEADERS)
+    if len(names) > engine_module.MAX_REQUESTED_HEADERS:
+        return None
+    names = [name.lower() for name in names]
+    if any_header and not all(engine_module.TOKEN_CHARS.issuperset(name) for name in names):
+        return None
+    return names
+
+
+_HEADER_LIST_PIECES = st.sampled_from([
+    "x-a", "X-A", "authorization", ",", " ", "\t", "\x0b", "\x85", "\xa0", "\u2003", "\u0391\u03a3", "\u03a3", "\u03c3", "\u0130",
+    "\u212a", "ß", "x(b)", "a b", ",,", "é", "Content-Type",
+])
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    value=st.one_of(st.lists(_HEADER_LIST_PIECES, max_size=80).map("".join), st.text(max_size=200)),
+    any_header=st.booleans(),
+)
+def test_request_header_list_parse_agrees_with_the_per_name_parse(value: str, any_header: bool) -> None:
+    policy = CORSPolicy(allow_origins=[APP], allow_headers="*" if any_header else ["X-A"])
+    assert policy._engine._requested_names(value) == _per_name_parse(value, any_header)
