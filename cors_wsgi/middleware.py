@@ -17,6 +17,7 @@ Per request (https://fetch.spec.whatwg.org/#http-cors-protocol):
   ``Access-Control-Request-Method``) is answered here, on every covered
   path, including URLs the application does not route: the application is
   not called and ``wsgi.input`` is not read.  Allowed: ``204 No Content``
+  (``200 OK`` with ``Content-Length: 0`` under ``preflight_status=200``)
   with the allow-headers.  Refused: ``403 Forbidden``, a short plain-text
   body, and no ``Access-Control-Allow-*`` header at all.
 * Every other request reaches the application once.  Through a
