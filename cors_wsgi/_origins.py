@@ -474,7 +474,7 @@ class OriginMatcher:
         scheme, sep, rest = origin.partition("://")
         if sep and rest[:1] != "[" and (self._any_port or self._sub_bases):
             host, colon, port = rest.partition(":")
-            if colon and not _is_port(port):
+            if host[-1:] == "." or (colon and not _is_port(port)):  # a trailing dot is no serialized shape
                 return None if not self._regex else self._match_regexes(origin)
             if self._any_port and (scheme, host) in self._any_port:
                 return ("any-port", scheme, host, "")

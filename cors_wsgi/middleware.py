@@ -40,7 +40,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
-from cors_wsgi._engine import MAX_REQUEST_HEADERS_LENGTH, OVER_CAP, Actual, Engine, Header
+from cors_wsgi._engine import MAX_REQUEST_HEADERS_LENGTH, OVER_CAP, Actual, Engine, Header, is_token
 from cors_wsgi._log import escape, logger
 from cors_wsgi._origins import is_origin_shaped
 from cors_wsgi.errors import CORSConfigError, Problem
@@ -82,7 +82,7 @@ def _not_pep3333(header: object) -> TypeError:
 #: Exact header names known to be ``str`` and neither ``Vary`` nor
 #: ``Access-Control-*``: a response holding only these takes the fast path.
 #: Seeded with common names, learned from what ``_rewrite`` sees, bounded.
-_PLAIN_NAMES: set[str] = {
+_SEED_NAMES = frozenset({
     "Content-Type", "Content-Length", "Content-Encoding", "Content-Language",
     "Content-Disposition", "Content-Security-Policy", "Cache-Control", "ETag", "Expires",
     "Last-Modified", "Date", "Server", "Location", "Set-Cookie", "Link", "Allow",
@@ -90,8 +90,12 @@ _PLAIN_NAMES: set[str] = {
     "Strict-Transport-Security", "X-Request-Id", "Accept-Ranges", "Retry-After", "Pragma",
     "WWW-Authenticate", "Permissions-Policy", "Transfer-Encoding", "Connection",
     "content-type", "content-length", "cache-control", "etag", "set-cookie", "location",
-}
+})
+_PLAIN_NAMES: set[str] = set(_SEED_NAMES)
+#: At most this many names of at most ``_PLAIN_NAME_LENGTH`` token characters
+#: (about 40 KiB); when full, the learned ones are forgotten.
 _PLAIN_NAMES_SIZE = 512
+_PLAIN_NAME_LENGTH = 64
 
 #: Logging's per-level cache of ``logger.isEnabledFor`` (CPython's ``Logger._cache``):
 #: a refusal consults ``isEnabledFor`` only when this does not already say no.
@@ -106,7 +110,7 @@ def _headers_for(headers: list[Header], entry: Actual) -> list[Header]:
     if headers.__class__ is list:
         try:
             for name, value in headers:
-                if value.__class__ is not str or name not in _PLAIN_NAMES:
+                if name.__class__ is not str or value.__class__ is not str or name not in _PLAIN_NAMES:
                     break
             else:
                 return [*headers, *entry[0]]
@@ -141,7 +145,10 @@ def _rewrite(headers: list[Header], add: tuple[Header, ...], vary_origin: bool) 
                         vary_origin = False  # already varies by Origin, or by everything
                         break
                 vary_at = len(out)
-        elif len(_PLAIN_NAMES) < _PLAIN_NAMES_SIZE:
+        elif name not in _PLAIN_NAMES and len(name) <= _PLAIN_NAME_LENGTH and is_token(name):
+            if len(_PLAIN_NAMES) >= _PLAIN_NAMES_SIZE:
+                _PLAIN_NAMES.clear()
+                _PLAIN_NAMES.update(_SEED_NAMES)
             _PLAIN_NAMES.add(name)
         out.append(header)
     if vary_origin:
@@ -430,9 +437,10 @@ class CORSMiddleware:
     def _stand_in(self, app: WSGIApplication, on_refusal: Callable[[Refusal], object]) -> CORSMiddleware:
         """This middleware's compiled configuration around another app and hook."""
         clone = CORSMiddleware(
-            app, self._state[2], debug=self.debug, catch_exceptions=self.catch_exceptions,
+            app, self._state[2], debug=bool(self.debug), catch_exceptions=bool(self.catch_exceptions),
             on_refusal=on_refusal,
         )
+        clone.debug, clone.catch_exceptions = self.debug, self.catch_exceptions  # as set, even if not bools
         clone._state = self._state  # the very engines, caches included
         clone._quiet = True
         return clone
@@ -505,7 +513,10 @@ class CORSMiddleware:
             if headers.__class__ is list:
                 try:
                     for name, value in headers:
-                        if value.__class__ is not str or name not in _PLAIN_NAMES:
+                        if (
+                            name.__class__ is not str or value.__class__ is not str
+                            or name not in _PLAIN_NAMES
+                        ):
                             break
                     else:
                         if exc_info is None:

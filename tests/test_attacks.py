@@ -759,6 +759,19 @@ def test_header_value_that_is_not_str_raises_a_clear_type_error(value: object) -
         middleware({"REQUEST_METHOD": "GET", "PATH_INFO": "/", "HTTP_ORIGIN": TRUSTED}, lambda *a: None)
 
 
+def test_header_name_of_a_str_subclass_raises_a_clear_type_error() -> None:
+    class Name(str):
+        pass
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [(Name("Content-Type"), "text/plain")])
+        return [b""]
+
+    with pytest.raises(TypeError, match=r"Content-Type.*PEP 3333"):
+        CORSMiddleware(app, CAUGHT)({"REQUEST_METHOD": "GET", "PATH_INFO": "/", "HTTP_ORIGIN": TRUSTED},
+                                    lambda *a: None)
+
+
 def test_header_that_is_not_a_pair_raises_a_clear_type_error() -> None:
     def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
         start_response("200 OK", [("Content-Type",)])

@@ -86,7 +86,12 @@ special_headers = st.tuples(
 )
 random_headers = st.tuples(st.text(alphabet="abcdefghijklmnopqrstuvwxyz-ACVY", min_size=1, max_size=16),
                            st.text(max_size=8))
+class _Name(str):
+    """A str subclass: not a native str in PEP 3333's sense."""
+
+
 broken_headers = st.sampled_from([("X-Broken", b"bytes"), ("Content-Length", 42), ("Content-Type", None),
+                                  (_Name("Content-Type"), "text/plain"), ("Content-Type", _Name("x")),
                                   ("Only-Name",), (b"X-Bytes", "v"), ("A", "b", "c"), "ab"])
 header_lists = st.one_of(
     st.lists(plain_headers, max_size=3),
@@ -357,3 +362,19 @@ _HEADER_LIST_PIECES = st.sampled_from([
 def test_request_header_list_parse_agrees_with_the_per_name_parse(value: str, any_header: bool) -> None:
     policy = CORSPolicy(allow_origins=[APP], allow_headers="*" if any_header else ["X-A"])
     assert policy._engine._requested_names(value) == _per_name_parse(value, any_header)
+
+
+def test_names_learned_as_plain_stay_bounded_and_short() -> None:
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("X-E-" + environ["QUERY_STRING"], "1")])
+        return [b""]
+
+    middleware = CORSMiddleware(app, CORSPolicy(allow_origins=[APP]))
+    for i in range(middleware_module._PLAIN_NAMES_SIZE * 3):
+        for query in (f"{i}", f"{i}" + "x" * 200, f"{i} y"):
+            list(middleware({"REQUEST_METHOD": "GET", "PATH_INFO": "/", "QUERY_STRING": query,
+                             "HTTP_ORIGIN": APP}, lambda *a: None))
+    names = middleware_module._PLAIN_NAMES
+    assert len(names) <= middleware_module._PLAIN_NAMES_SIZE
+    assert max(map(len, names)) <= middleware_module._PLAIN_NAME_LENGTH
+    assert names >= middleware_module._SEED_NAMES

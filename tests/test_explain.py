@@ -114,3 +114,11 @@ def test_explain_writes_no_log_line_even_in_debug_mode(caplog: pytest.LogCapture
 def test_explain_without_a_path_explains_the_root() -> None:
     middleware = CORSMiddleware(RecordingApp(), {"/api/*": POLICY})
     assert "no path pattern covers '/'" in middleware.explain(API).rule
+
+
+def test_explain_works_when_debug_was_set_to_a_truthy_non_bool_at_run_time() -> None:
+    from cors_wsgi import CORSMiddleware, CORSPolicy
+
+    middleware = CORSMiddleware(lambda e, s: [], CORSPolicy(allow_origins=["https://a.example.com"]))
+    middleware.debug = 1  # type: ignore[assignment]
+    assert middleware.explain("https://a.example.com").allowed

@@ -116,6 +116,7 @@ _SHAPE_POLICIES = [
     CORSPolicy(allow_origins=["https://*.a.example.com", "https://*.example.com:8443",
                               "http://*.example.com:*", "https://host.example.io:*"]),
     CORSPolicy(allow_origins=["https://*.example.org"], allow_origin_regex=r"https?://[a-z.:0-9]+"),
+    CORSPolicy(allow_origins=["http://localhost.:*", "https://*.example.com"]),
 ]
 
 
@@ -149,7 +150,7 @@ def _regex_reference(matcher: Any, origin: str) -> tuple[str, str, str, str] | N
 _PIECES = st.sampled_from([
     "a", "b.", ".", "..", "A", "-", "_", "x-y", "é", "@", "/", "#", "?", "%2e", " ", "\t", "[", "]", "::1",
     "a.example.com", "example.com", "example.org", "example.net", "a.example.com.", "host.example.io",
-    "localhost", "preview", "pr-1.preview.example.dev",
+    "localhost", "localhost.", "preview", "pr-1.preview.example.dev",
 ])
 _ORIGIN_LIKE = st.builds(
     lambda scheme, labels, base, port: f"{scheme}{''.join(labels)}{base}{port}",
@@ -167,3 +168,9 @@ _ORIGIN_LIKE = st.builds(
 def test_wildcard_search_agrees_with_the_whole_origin_regex(origin: str, which: int) -> None:
     matcher = _SHAPE_POLICIES[which]._engine.matcher
     assert matcher._match_patterns(origin) == _regex_reference(matcher, origin)
+
+
+def test_any_port_rule_with_a_trailing_dot_host_never_matches_as_before() -> None:
+    # _ORIGIN_SHAPE has no trailing-dot hosts: only an exact entry matches one.
+    matcher = CORSPolicy(allow_origins=["http://localhost.:*"])._engine.matcher
+    assert not matcher.matches("http://localhost.:8080")
