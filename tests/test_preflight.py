@@ -371,3 +371,11 @@ def test_request_header_list_one_past_the_length_cap_is_refused() -> None:
     client, _ = make_client(allow_origins=API, allow_methods="PUT", allow_headers="X-A")
     value = "x-a" + "," * (MAX_REQUEST_HEADERS_LENGTH - 2)
     client.options("/api", headers=preflight_headers(request_headers=value), status=403)
+
+
+def test_preflight_status_200_answer_passes_the_fetch_cors_check() -> None:
+    from cors_wsgi.testing import assert_preflight_allowed
+
+    client, _ = make_client(allow_origins=API, allow_methods="PUT", preflight_status=200)
+    response = client.options("/api", headers=preflight_headers(), status=200)
+    assert_preflight_allowed(response, origin=API, method="PUT")
