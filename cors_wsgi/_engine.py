@@ -10,6 +10,7 @@ matched the policy, a method or header names that passed the token check).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from cors_wsgi._origins import MAX_ORIGIN_LENGTH, OriginMatcher, is_origin_shaped
 from cors_wsgi._predicate import PredicateCache
@@ -83,6 +84,13 @@ _FAILURE_HEADERS: dict[str, tuple[Header, ...]] = {
     reason: (("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body))))
     for reason, body in _REASONS.items()
 }
+
+
+def _remember(cache: dict[Any, Any], key: object, value: object) -> None:
+    """``cache[key] = value``, emptying ``cache`` first when it holds ``ANSWER_CACHE_SIZE``."""
+    if len(cache) >= ANSWER_CACHE_SIZE:
+        cache.clear()
+    cache[key] = value
 
 
 def is_token(value: str) -> bool:
@@ -223,13 +231,16 @@ class Engine:
         tail = [("Vary", "Origin"), *add] if self.vary_origin else list(add)
         return tail, add, self.vary_origin, refused
 
-    def _cacheable(self, origin: str) -> bool:
-        """True when ``origin``'s verdict can be remembered for as long as this engine lives."""
-        return (
-            origin.__class__ is str
-            and len(origin) <= MAX_ORIGIN_LENGTH
-            and (self.predicate is None or self.allow_all or self.matcher.matches(origin))
-        )
+    def _cacheable(self, origin: str, static: bool | None = None) -> bool:
+        """True when a verdict on ``origin`` may be kept as long as this engine
+        lives: the origin is short, and the static rules decided it (a
+        predicate's verdict is kept only by the predicate's own cache, which
+        expires it).  ``static``: the static verdict, when already known."""
+        if origin.__class__ is not str or len(origin) > MAX_ORIGIN_LENGTH:
+            return False
+        if self.predicate is None or self.allow_all:
+            return True
+        return self.matcher.matches(origin) if static is None else static
 
     def actual(self, origin: str) -> Actual:
         """What an actual response to ``origin`` gets, computed and remembered
@@ -240,20 +251,11 @@ class Engine:
             return self.no_origin
         static = origin.__class__ is str and self.matcher.matches_unmemoized(origin)
         if static or (self.predicate is not None and self._origin_matches(origin)):
-            add: tuple[Header, ...] = (("Access-Control-Allow-Origin", origin), *self._matched_tail)
-            if self._timing:
-                add = (*add, ("Timing-Allow-Origin", origin))
-            entry: Actual = ([("Vary", "Origin"), *add], add, True, False)
+            entry = self._entry(self._allowed(origin), refused=False)
         else:
             entry = self._refused_entry
-        # A predicate's verdict is never kept here: its own cache expires it.
-        if (static or self.predicate is None) and (
-            origin.__class__ is str and len(origin) <= MAX_ORIGIN_LENGTH
-        ):
-            cache = self.actuals
-            if len(cache) >= ANSWER_CACHE_SIZE:
-                cache.clear()
-            cache[origin] = entry
+        if self._cacheable(origin, static):
+            _remember(self.actuals, origin, entry)
         return entry
 
     def answer_preflight(
@@ -274,10 +276,7 @@ class Engine:
             ))
             and self._cacheable(origin)
         ):
-            cache = self.debug_preflights if debug else self.preflights
-            if len(cache) >= ANSWER_CACHE_SIZE:
-                cache.clear()
-            cache[key] = answer
+            _remember(self.debug_preflights if debug else self.preflights, key, answer)
         return answer
 
     def debug_methods(self) -> str:
@@ -295,11 +294,13 @@ class Engine:
         if self.allow_all:
             return self._star
         if origin is not None and self._origin_matches(origin):
-            if self._timing:
-                return (("Access-Control-Allow-Origin", origin), *self._matched_tail,
-                        ("Timing-Allow-Origin", origin))
-            return (("Access-Control-Allow-Origin", origin), *self._matched_tail)
+            return self._allowed(origin)
         return ()
+
+    def _allowed(self, origin: str) -> tuple[Header, ...]:
+        """What an allowed origin's actual response gets (not under ``*``)."""
+        add = (("Access-Control-Allow-Origin", origin), *self._matched_tail)
+        return (*add, ("Timing-Allow-Origin", origin)) if self._timing else add
 
     def allows_origin(self, origin: str) -> bool:
         return self.allow_all or self._origin_matches(origin)
