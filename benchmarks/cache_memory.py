@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import candidates as cands
+from tabulate import tabulate
 
 from cors_wsgi import CORSMiddleware, CORSPolicy
 from cors_wsgi import _engine as engine_module
@@ -92,12 +93,8 @@ def run(count: int) -> Iterator[list[str]]:
 
 
 def rst_table(header: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows, strict=True)]
-    line = "  ".join("=" * w for w in widths)
-    out = [line, "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)), line]
-    out += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
-    out.append(line)
-    return "\n".join(out)
+    """A reStructuredText simple table, cells as given."""
+    return tabulate(rows, headers=header, tablefmt="rst", disable_numparse=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -41,6 +41,7 @@ from typing import Any
 from wsgiref.util import setup_testing_defaults
 
 import candidates as cands
+from tabulate import tabulate
 
 from cors_wsgi import fetch
 
@@ -339,12 +340,8 @@ def reference(spec: cands.Spec) -> str:
 
 
 def rst_table(header: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    rule = "  ".join("=" * w for w in widths)
-    lines = [rule, "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)), rule]
-    lines += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
-    lines.append(rule)
-    return "\n".join(lines)
+    """A reStructuredText simple table, cells as given."""
+    return tabulate(rows, headers=header, tablefmt="rst", disable_numparse=True)
 
 
 def _fmt(value: float | None, spec: str = ".2f", suffix: str = "") -> str:
