@@ -28,7 +28,11 @@ order: a spelled-out scheme and ``://``; ``https``, or ``http`` only for a
 loopback host; a host that is either spelled out, or ends with a spelled-out
 domain that contains its registrable domain (``example.com``, never a public
 suffix), preceded by a literal ``.`` or by a part that can only end in ``.``;
-and after the host, nothing variable but a port (``:`` and digits).  So
+and after the host, nothing variable but a port (``:`` and digits).  Across
+alternatives, an optional part left out may not change the registrable
+domain (per the public suffix list): ``https://app\\.?example\\.com`` also
+matches ``appexample.com``, ``https://app\\.example\\.com?`` matches
+``app.example.co``.  So
 ``https://([a-z0-9-]+\\.)*example\\.com`` and
 ``https://pr-[0-9]+\\.preview\\.example\\.com`` are accepted, and
 ``https://app.example.com`` (unescaped dots), ``https://app\\.example\\.com.*``
@@ -459,25 +463,44 @@ class _Var:
 _Atom = _Chars | _Var
 
 
-def _expand(node: _Node) -> list[list[_Atom]]:
+#: One alternative a regex can take: its atoms, and every choice made on the
+#: way as ``(choice node id, option index, first atom, end atom)``: which
+#: option of an alternation or an optional part it took, and which atoms
+#: that option produced.
+_Traced = tuple[list[_Atom], tuple[tuple[int, int, int, int], ...]]
+
+
+def _expand(node: _Node) -> list[_Traced]:
     if isinstance(node, _Chars):
-        return [[node]]
+        return [([node], ())]
     if isinstance(node, _Seq):
-        out: list[list[_Atom]] = [[]]
+        out: list[_Traced] = [([], ())]
         for item in node.items:
             tails = _expand(item)
-            out = [head + tail for head in out for tail in tails]
+            out = [
+                (head + tail, head_choices + tuple(
+                    (n, option, start + len(head), end + len(head)) for n, option, start, end in tail_choices
+                ))
+                for head, head_choices in out
+                for tail, tail_choices in tails
+            ]
             _check_alternatives(len(out))
         return out
     if isinstance(node, _Alt):
-        out = [seq for option in node.options for seq in _expand(option)]
+        out = [
+            (atoms, ((id(node), index, 0, len(atoms)), *choices))
+            for index, option in enumerate(node.options)
+            for atoms, choices in _expand(option)
+        ]
         _check_alternatives(len(out))
         return out
     if node.min == 0 and node.max == 1:
-        return [[], *_expand(node.body)]
+        return [([], ((id(node), 0, 0, 0),)), *(
+            (atoms, ((id(node), 1, 0, len(atoms)), *choices)) for atoms, choices in _expand(node.body)
+        )]
     if node.max is not None and node.min == node.max and node.min <= 8:
         return _expand(_Seq((node.body,) * node.min))
-    return [[_Var(node)]]
+    return [([_Var(node)], ())]
 
 
 def _check_alternatives(count: int) -> None:
@@ -727,6 +750,70 @@ def _check_alternative(ctx: _Context, atoms: list[_Atom]) -> RegexProblem | None
     return None
 
 
+def _registrable_variation(ctx: _Context, traced: list[_Traced]) -> RegexProblem | None:
+    """A ``regex-too-broad`` problem when one optional part or alternation,
+    the rest of the regex held fixed, produces hosts under different
+    registrable domains (``https://app\\.?example\\.com`` matches
+    ``appexample.com``; ``https://app\\.example\\.com?`` matches
+    ``app.example.co``), unless each option spells its whole registrable
+    domain (``https://(app\\.example\\.com|app\\.example\\.org)``).  Only an
+    empty option (the optional part left out) is a stranger: any option that
+    spells text was written by the user, because Python's parser cannot tell
+    ``(app\\.example\\.com|app\\.example\\.org)`` from ``app\\.example\\.(com|org)``."""
+    # Per alternative: its sample origin and registrable domain (loopback
+    # hosts are all this machine: one domain).
+    samples: list[tuple[str, str | None]] = []
+    for atoms, _ in traced:
+        origin = "".join(_sample(a.node if isinstance(a, _Var) else a) for a in atoms)
+        host = ctx.host_of(origin)
+        if host is None:
+            samples.append((origin, None))
+        elif ctx.is_loopback(host):
+            samples.append((origin, "localhost"))
+        else:
+            samples.append((origin, ctx.registrable(host.rstrip("."))))
+    intended = samples[max(range(len(traced)), key=lambda i: len(traced[i][0]))][1]
+    groups: dict[tuple[object, ...], list[tuple[int, int, int]]] = {}
+    for index, (atoms, choices) in enumerate(traced):
+        if ctx.host_of(samples[index][0]) is None:
+            continue  # no browser sends this alternative's sample: nothing to compare
+        for node, _option, start, end in choices:
+            key = (node, tuple(map(id, atoms[:start])), tuple(map(id, atoms[end:])))
+            groups.setdefault(key, []).append((index, start, end))
+    for members in groups.values():
+        domains = {samples[index][1] for index, _, _ in members}
+        if len(domains) < 2:
+            continue
+        # Python's parser stores r'(shop\.com|store\.com)' as r's(hop|tore)\.com' (it
+        # factors out common prefixes), so an option that spells something is
+        # taken as spelled; an option that is empty (the optional part left
+        # out) spells nothing, and the domain it leaves is a stranger's.
+        left_out = [index for index, start, end in members if start == end]
+        if not left_out:
+            continue
+        # The stranger: a domain other than the one spelled with every part present.
+        witness = next((i for i, _, _ in members if samples[i][1] != intended), left_out[0])
+        named = sorted(d for d in domains if d is not None)
+        shown = " and ".join(repr(d) for d in named) or "public suffixes"
+        origin = samples[witness][0]
+        seen = f" For example it matches {origin!r}." if ctx.fullmatch(origin) else ""
+        hosts = [samples[i][0] for i, _, _ in members if not any(
+            isinstance(a, _Var) for a in traced[i][0])]
+        whole = ""
+        if hosts and len(hosts) == len(members):
+            scheme = hosts[0].partition("://")[0]
+            if all(h.startswith(scheme + "://") for h in hosts):
+                options = "|".join(dict.fromkeys(_escape(h.partition("://")[2]) for h in hosts))
+                whole = f"; if you own every one, spell each as a whole domain: r'{scheme}://({options})'"
+        return RegexProblem(
+            "regex-too-broad",
+            "with credentials a regex may only match origins you own, but an optional part or "
+            f"alternative changes the registrable domain: it matches hosts under {shown}.{seen} "
+            f"Require the characters you meant (write '\\.', not '\\.?'){whole}.",
+        )
+    return None
+
+
 def check_regex(
     source: str,
     flags: int,
@@ -760,9 +847,10 @@ def check_regex(
     if slow is not None:
         problems.append(slow)
     try:
-        alternatives = _expand(tree)
+        traced = _expand(tree)
     except _RefusedError as refused:
         return [*problems, refused.problem] if credentials else problems
+    alternatives = [atoms for atoms, _ in traced]
     never = _never_matches(alternatives)
     if never is not None:
         problems.append(never)
@@ -778,6 +866,10 @@ def check_regex(
         if problem is not None and problem.message not in seen:
             seen.add(problem.message)
             found.append(problem)
+    if not found:
+        variation = _registrable_variation(ctx, traced)
+        if variation is not None:
+            found.append(variation)
     if any(p.code == "regex-too-broad" for p in found):
         # One fix for the whole regex, keeping its alternatives and variable
         # parts, and offered only when the fixed regex passes every check.
@@ -796,6 +888,8 @@ def check_regex(
 
 
 _WRITE_HINT = re.compile(r" Write r'.*'\.$")
+#: An escaped dot or a literal letter made optional (``\.?``, ``m?``).
+_OPTIONAL_CHAR = re.compile(r"(\\\.|(?<![\\\]])[a-z0-9-])\?")
 _LONE_DOT = re.compile(r"(?<!\\)\.(?![*+?{])")
 _GLUED_WILDCARD = re.compile(r"://(?:\.\*|\.\+|\[a-z0-9-\][*+])(?=[A-Za-z0-9])")
 _TRAILING_WILDCARD = re.compile(r"(?:\(\\\.\.\*\)\?|\.\*|\.\+)(\$?)$")
@@ -807,6 +901,8 @@ def _verified_fix(source: str, flags: int, **check: Any) -> str | None:
     escaped = _LONE_DOT.sub(r"\\.", source)
     candidates = [
         escaped,
+        source.replace(r")?\.?", r"\.)?"),  # (www)?\.?example -> (www\.)?example
+        _OPTIONAL_CHAR.sub(r"\1", source),
         _TRAILING_WILDCARD.sub(r"\1", source),
         _TRAILING_WILDCARD.sub(r"\1", escaped),
         source.replace("https?://", "https://"),

@@ -309,7 +309,11 @@ class CORSPolicy:
         credentials, every alternative must spell out its scheme (``https``,
         or ``http`` for loopback hosts) and end its host with a literal
         domain that holds the registrable domain, after a literal ``\\.``;
-        after the host only a port may vary (``regex-too-broad``).  A single
+        after the host only a port may vary, and no optional part may change
+        the registrable domain (``https://app\\.?example\\.com`` also matches
+        ``https://appexample.com``; alternatives that spell whole domains,
+        ``https://(app\\.example\\.com|app\\.example\\.org)``, are fine)
+        (``regex-too-broad``).  A single
         regex is kept as one compiled pattern, a list as a tuple of them.
         Default: ``None``.
     :param allow_methods: methods a preflight may ask for, e.g.
