@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from cors_wsgi._origins import MAX_ORIGIN_LENGTH, OriginMatcher, is_origin_shaped
+from cors_wsgi._origins import MAX_ORIGIN_LENGTH, OriginMatcher, is_origin_shaped, untrusted_reason
 from cors_wsgi._predicate import PredicateCache
 
 __all__ = [
@@ -123,6 +123,7 @@ class Engine:
         "_refused_entry",
         "_star",
         "_timing",
+        "_tolerate",
         "_vary",
         "actuals",
         "allow_all",
@@ -148,14 +149,34 @@ class Engine:
         predicate: PredicateCache | None = None,
         timing_allow_origin: bool = False,
         preflight_status: int = 204,
+        tolerate_insecure: bool = False,
+        tolerate_public_suffixes: bool = False,
     ) -> None:
         self.allow_all = allow_all
         #: Responses vary by ``Origin`` unless every origin gets ``*``.
         self.vary_origin = not allow_all
         self.matcher = matcher
         self.predicate = predicate
+        self._tolerate = (tolerate_insecure, tolerate_public_suffixes)
         if predicate is None:
             self._origin_matches = matcher.matches
+        elif credentials:
+            static = matcher.matches
+
+            def origin_matches(origin: str) -> bool:
+                # With credentials, an origin the static rules did not allow
+                # reaches the predicate only when it passes the rules of
+                # allow_origins (one trust rule for every source of origins).
+                return static(origin) or (
+                    origin.__class__ is str
+                    and untrusted_reason(
+                        origin, tolerate_insecure=tolerate_insecure,
+                        tolerate_public_suffixes=tolerate_public_suffixes,
+                    ) is None
+                    and predicate(origin)
+                )
+
+            self._origin_matches = origin_matches
         else:
             static = matcher.matches
 
@@ -304,6 +325,15 @@ class Engine:
 
     def allows_origin(self, origin: str) -> bool:
         return self.allow_all or self._origin_matches(origin)
+
+    def dynamic_refusal(self, origin: str) -> str | None:
+        """Why the predicate is never asked about ``origin`` (a credentialed
+        policy's trust rule, see ``untrusted_reason``), or ``None``."""
+        if self.predicate is None or not self._credentials:
+            return None
+        return untrusted_reason(
+            origin, tolerate_insecure=self._tolerate[0], tolerate_public_suffixes=self._tolerate[1]
+        )
 
     # -- preflight requests ------------------------------------------------
 

@@ -31,7 +31,15 @@ from cors_wsgi.errors import Problem
 if TYPE_CHECKING:
     from publicsuffixlist import PublicSuffixList
 
-__all__ = ["OriginMatcher", "compile_origins", "is_origin_shaped"]
+__all__ = [
+    "OriginMatcher",
+    "compile_origins",
+    "is_loopback_origin",
+    "is_origin_shaped",
+    "parse_exact_origin",
+    "registrable_domain",
+    "untrusted_reason",
+]
 
 #: Most non-exact origins whose verdict is remembered; the memo is emptied
 #: when full, so hostile, ever-changing origins cost memory only up to this.
@@ -685,3 +693,71 @@ def _shape_host(origin: str) -> str | None:
     """The host of ``origin`` when it has the shape matched against patterns."""
     shape = _ORIGIN_SHAPE.fullmatch(origin)
     return shape.group(2) if shape is not None else None
+
+
+def untrusted_reason(origin: str, *, tolerate_insecure: bool, tolerate_public_suffixes: bool) -> str | None:
+    """Why a credentialed policy must not trust ``origin`` from a dynamic
+    source (``allow_origin_predicate``, an origin store), whatever that
+    source says; ``None`` when it may.
+
+    The rules of exact ``allow_origins`` entries with credentials, checked
+    per request in bounded work: the origin is serialized as browsers send
+    it (``https://127.1`` and ``https://a.example:443`` are not); an
+    ``http:`` (or ``ws:``, ``ftp:``) origin only for a loopback host, unless
+    ``tolerate_insecure``; its host is not a public suffix (``https://co.uk``,
+    ``https://github.io``), unless ``tolerate_public_suffixes``.
+    """
+    shape = _ORIGIN_SHAPE.fullmatch(origin) if len(origin) <= MAX_ORIGIN_LENGTH else None
+    if shape is None:
+        return "it is not a serialized origin"
+    scheme, host, port = shape.groups()
+    is_address = host.startswith("[")
+    if scheme in _SPECIAL_SCHEMES:
+        if port is not None and _DEFAULT_PORTS[scheme] == port:
+            return "browsers never send the default port"
+        try:
+            canonical, is_address = parse_host(host)
+        except HostError as error:
+            return f"browsers never send this host: {error}"
+        if canonical != host:
+            return f"browsers send this host as {canonical!r}"
+    if scheme in ("http", "ws", "ftp") and not tolerate_insecure and not _is_loopback_host(host):
+        return (
+            f"with credentials an {scheme}: origin lets anyone on the network path act as the "
+            "user (only loopback hosts may use http:)"
+        )
+    bare = host.rstrip(".")
+    if (
+        not tolerate_public_suffixes
+        and not is_address
+        and not _is_loopback_host(host)
+        and _public_suffix_list().is_public(bare)
+    ):
+        return f"{bare!r} is a public suffix: anyone can register a site under it"
+    return None
+
+
+def registrable_domain(host: str) -> str | None:
+    """The registrable domain of a DNS host per the public suffix list
+    (``"app.example.co.uk"`` -> ``"example.co.uk"``), ``None`` for a public suffix."""
+    result: str | None = _public_suffix_list().privatesuffix(host.rstrip("."))
+    return result
+
+
+def is_loopback_origin(origin: str) -> bool:
+    """True for an origin whose host can only be this machine (``http://localhost:3000``)."""
+    authority = origin.partition("://")[2]
+    host = authority if authority.endswith("]") else authority.rsplit(":", 1)[0]
+    return _is_loopback_host(host.removeprefix("*."))
+
+
+def parse_exact_origin(origin: str, argument: str, problems: list[Problem]) -> bool:
+    """Validate one exact serialized origin (no wildcard) as ``allow_origins``
+    does, reporting under ``argument``; True when it is one."""
+    if "*" in origin:
+        problems.append(Problem(
+            "invalid-type", argument, origin,
+            "expected an exact serialized origin, e.g. 'https://shop.customer.example'.",
+        ))
+        return False
+    return _parse_pattern(origin, argument, problems) is not None

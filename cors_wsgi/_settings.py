@@ -107,6 +107,7 @@ POLICY_CONVERTERS: Mapping[str, Callable[[str], object]] = {
     "origin_cache_size": to_int,
     "timing_allow_origin": to_bool,
     "preflight_status": to_int,
+    "probe_origins": to_list,
 }
 
 MIDDLEWARE_CONVERTERS: Mapping[str, Callable[[str], object]] = {

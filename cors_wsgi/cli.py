@@ -382,7 +382,8 @@ def _store(db: str, credentials: bool, insecure: bool) -> Any:
 
     try:
         return SQLiteOriginStore(
-            db, allow_credentials=credentials, dangerously_tolerate_insecure_origins=insecure
+            db, allow_credentials=True if credentials else None,
+            dangerously_tolerate_insecure_origins=insecure,
         )
     except Exception as error:  # sqlite3.Error, OSError: one line, no traceback
         raise CLIError(f"{db}: cannot open the store: {type(error).__name__}: {error}") from error
@@ -392,7 +393,8 @@ _store_options = [
     click.argument("db", type=click.Path(dir_okay=False)),
     click.argument("origin"),
     click.option("--credentials", is_flag=True,
-                 help="Validate as a credentialed policy does (no http: origins but loopback)."),
+                 help="Validate as a credentialed policy does (no http: origins but loopback); "
+                      "implied when DB records that it serves a credentialed policy."),
     click.option("--dangerously-tolerate-insecure-origins", "insecure", is_flag=True,
                  help="Allow http: origins with --credentials, as CORSPolicy's option of that name."),
 ]
@@ -412,8 +414,10 @@ def origins_add(db: str, origin: str, credentials: bool, insecure: bool) -> None
     try:
         added = store.add(origin)
     except CORSConfigError as error:
-        raise CLIError(f"{_printable(origin)} was not added:\n{error}") from error
+        checked = f"checked with {store.rules}"
+        raise CLIError(f"{_printable(origin)} was not added ({checked}):\n{error}") from error
     click.echo(f"added {origin}" if added else f"{origin} was already there")
+    click.echo(f"checked with {store.rules}", err=True)
 
 
 @origins.command("remove")

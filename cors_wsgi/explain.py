@@ -111,7 +111,18 @@ def explain(
         allowed_by = "origin allowed by allow_origins='*'"
     else:
         matched = engine.matcher.rule_for(origin)
-        allowed_by = f"origin allowed by {matched}" if matched else f"no rule allows the origin {origin!r}"
+        untrusted = None if matched else engine.dynamic_refusal(origin)
+        if matched:
+            allowed_by = f"origin allowed by {matched}"
+        elif untrusted:
+            allowed_by = (
+                f"the origin {origin!r} is never trusted with credentials, whatever "
+                f"allow_origin_predicate says: {untrusted}"
+            )
+        elif engine.predicate is not None and engine.allows_origin(origin):
+            allowed_by = "origin allowed by allow_origin_predicate"
+        else:
+            allowed_by = f"no rule allows the origin {origin!r}"
     if refusal is None:
         rule = allowed_by
     elif refusal.reason == "method-not-allowed":

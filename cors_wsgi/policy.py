@@ -71,16 +71,19 @@ _FIELDS = (
     "origin_cache_size",
     "timing_allow_origin",
     "preflight_status",
+    "probe_origins",
 )
 
-#: Origins no credentialed predicate may trust: a reserved-for-nobody host
-#: (RFC 2606), an ``http:`` origin on the network, and public suffixes.
+#: Origins no credentialed predicate may trust, whatever the policy: a
+#: reserved-for-nobody host (RFC 2606), public suffixes, an ``http:`` origin.
 PREDICATE_PROBES = (
     "https://attacker.invalid",
-    "http://app.example.com",
     "https://github.io",
     "https://co.uk",
+    "http://app.example.com",
 )
+#: Most probe origins derived from the policy's own origins and ``probe_origins``.
+MAX_DERIVED_PROBES = 64
 #: Bounds of ``origin_cache_seconds`` and ``origin_cache_size``.
 MAX_ORIGIN_CACHE_SECONDS = 86400
 MAX_ORIGIN_CACHE_SIZE = 1_000_000
@@ -239,12 +242,61 @@ def _bounded_int(value: object, argument: str, low: int, high: int, problems: li
     return value
 
 
+def _strangers(known: Iterable[str], tolerate_insecure: bool) -> list[str]:
+    """Origins no predicate may trust, derived from origins the user trusts
+    (``https://app.example.com``, registrable domain ``example.com``), one
+    per classic predicate mistake:
+
+    * ``https://attackerexample.com``: a suffix test without a dot
+      (``o.endswith("example.com")``, SQL ``LIKE '%' || domain``);
+    * ``https://app.example.com.attacker.invalid`` and
+      ``https://x.example.com.attacker.invalid``: a prefix or substring test
+      (``re.match`` without an end, ``"example.com" in o``, ``startswith``);
+    * ``https://app.example.attacker.invalid``: a prefix of the host's labels;
+    * ``http://app.example.com``: the scheme not compared (unless
+      ``tolerate_insecure``).
+    """
+    from cors_wsgi._origins import is_loopback_origin, registrable_domain
+
+    found: list[str] = []
+    for origin in known:
+        scheme, _, authority = origin.partition("://")
+        host = authority.rsplit(":", 1)[0] if not authority.endswith("]") else authority
+        host = host.removeprefix("*.")
+        if is_loopback_origin(origin) or host.startswith("[") or host.replace(".", "").isdigit():
+            continue
+        domain = registrable_domain(host)
+        if domain is None:
+            continue
+        found += [
+            f"https://attacker{domain}",
+            f"https://{host}.attacker.invalid",
+            f"https://x.{domain}.attacker.invalid",
+        ]
+        if "." in host:
+            found.append(f"https://{host.rsplit('.', 1)[0]}.attacker.invalid")
+        if scheme == "https" and not tolerate_insecure:
+            found.append(f"http://{host}")
+    return list(dict.fromkeys(found))[:MAX_DERIVED_PROBES]
+
+
+def _probe_origins(value: object, problems: list[Problem]) -> tuple[str, ...]:
+    from cors_wsgi._origins import parse_exact_origin
+
+    origins = _dedupe(_items(value, "probe_origins", problems))
+    for origin in origins:
+        parse_exact_origin(origin, "probe_origins", problems)
+    return origins
+
+
 def _predicate(
     predicate: object, credentials: bool, tolerate_insecure: bool, tolerate_suffixes: bool,
-    problems: list[Problem],
+    known: tuple[str, ...], static: Callable[[str], bool] | None, problems: list[Problem],
 ) -> Callable[[str], bool] | None:
     """Validate ``allow_origin_predicate``; with credentials, probe it with
-    origins no one should trust (it must already answer at construction)."""
+    origins no one should trust (it must already answer at construction):
+    the fixed :data:`PREDICATE_PROBES` and strangers derived from ``known``
+    (the policy's own origins and ``probe_origins``)."""
     if predicate is None:
         return None
     if not callable(predicate):
@@ -253,31 +305,56 @@ def _predicate(
             "expected a callable taking a serialized origin (str) and returning a bool.",
         ))
         return None
-    if credentials:
-        for probe in PREDICATE_PROBES:
-            if probe.startswith("http:") and tolerate_insecure:
-                continue
-            if probe in ("https://github.io", "https://co.uk") and tolerate_suffixes:
-                continue
-            try:
-                answer = predicate(probe)
-            except Exception as error:
-                problems.append(Problem(
-                    "predicate-failed", "allow_origin_predicate", predicate,
-                    f"with credentials the predicate is probed at construction, and "
-                    f"predicate({probe!r}) raised {type(error).__name__}: {error}. It must already "
-                    "answer (its database reachable) when the policy is built.",
-                ))
-                break
-            if answer is True:
-                problems.append(Problem(
-                    "predicate-trusts-strangers", "allow_origin_predicate", predicate,
-                    f"with credentials it must not trust origins no one should, but it returned "
-                    f"True for {probe!r}: a predicate that says yes to everyone reflects every "
-                    "origin, as '*' with credentials would. Compare with your stored origins "
-                    "exactly.",
-                ))
-                break
+    if not credentials:
+        return predicate
+    require = getattr(predicate, "require_credentials", None)
+    if callable(require):
+        # An origin store validates its inserts with the credential setting
+        # of the policy it serves (cors_wsgi.store).
+        try:
+            refused = require()
+        except Exception as error:
+            problems.append(Problem(
+                "predicate-failed", "allow_origin_predicate", predicate,
+                f"the origin store could not be switched to credentialed validation: "
+                f"{type(error).__name__}: {error}.",
+            ))
+            return predicate
+        if refused:
+            from cors_wsgi._log import escape, logger
+
+            logger.warning(
+                "%s holds %s origin(s) a credentialed policy never trusts (refused at request "
+                "time), e.g. %s; remove them", escape(repr(predicate)), len(refused), escape(refused[0]),
+            )
+    probes = [
+        probe for probe in (*PREDICATE_PROBES, *_strangers(known, tolerate_insecure))
+        if not (probe.startswith("http:") and tolerate_insecure)
+        and not (probe in ("https://github.io", "https://co.uk") and tolerate_suffixes)
+        and not (static is not None and static(probe))
+    ]
+    probes.sort(key=lambda probe: probe.startswith("http:"))  # name the https strangers first
+    for probe in probes:
+        try:
+            answer = predicate(probe)
+        except Exception as error:
+            problems.append(Problem(
+                "predicate-failed", "allow_origin_predicate", predicate,
+                f"with credentials the predicate is probed at construction, and "
+                f"predicate({probe!r}) raised {type(error).__name__}: {error}. It must already "
+                "answer (its database reachable) when the policy is built.",
+            ))
+            break
+        if answer is True:
+            problems.append(Problem(
+                "predicate-trusts-strangers", "allow_origin_predicate", predicate,
+                f"with credentials it must not trust origins no one should, but it returned "
+                f"True for {probe!r}: a suffix, prefix or substring test, or a predicate that "
+                "says yes to everyone, trusts strangers with the user's credentials. Compare "
+                "the whole origin with your stored origins exactly (o in allowed), or use an "
+                "origin store (cors_wsgi.store).",
+            ))
+            break
     return predicate
 
 
@@ -354,6 +431,31 @@ class CORSPolicy:
         ``200`` is sent with ``Content-Length: 0``, so servers that close the
         connection after a response without a length (waitress) keep it
         open.  Refused preflights stay ``403``.  Default: ``204``.
+    :param allow_origin_predicate: a callable ``predicate(origin) -> bool``
+        asked about a serialized origin (``"https://shop.customer.example"``)
+        that the static rules do not allow, its verdicts kept
+        ``origin_cache_seconds`` seconds (``0`` to ``86400``, default ``60``)
+        for up to ``origin_cache_size`` origins (``1`` to ``1000000``,
+        default ``10000``).  An exception or a non-``bool`` answer refuses.
+        With credentials, an origin reaches the predicate only when it
+        passes the rules of ``allow_origins`` (serialized as browsers send
+        it; ``https``, or ``http`` for loopback hosts; not a public suffix),
+        whatever the predicate would say, and the predicate is probed at
+        construction with origins no one should trust (see ``probe_origins``).
+        With credentials prefer a list (:mod:`cors_wsgi.store`) to
+        hand-written logic.  Default: ``None``.
+    :param probe_origins: origins you trust through the predicate, e.g.
+        ``["https://shop.customer.example"]``, used with credentials only to
+        derive strangers the predicate must refuse: the probe tries, for
+        each of these and of ``allow_origins``, a suffix glued to its
+        registrable domain (``https://attackerexample.com``), the host followed
+        by ``.attacker.invalid``, a prefix of its labels, and its ``http:``
+        twin, plus ``https://attacker.invalid`` and two public suffixes.  It
+        catches suffix, prefix, substring and ``LIKE`` mistakes and a
+        predicate that says yes to everyone; it cannot catch a predicate that
+        trusts one specific stranger.  Default: ``()``.
+    :param timing_allow_origin: also send ``Timing-Allow-Origin`` with the
+        allowed origin (Resource Timing).  Default: ``False``.
     :raises CORSConfigError: with every problem found, each with a stable code.
 
     A policy is immutable (assigning an attribute raises ``AttributeError``),
@@ -378,6 +480,7 @@ class CORSPolicy:
     origin_cache_size: int
     timing_allow_origin: bool
     preflight_status: int
+    probe_origins: tuple[str, ...]
     _engine: Engine
 
     def __init__(
@@ -398,6 +501,7 @@ class CORSPolicy:
         origin_cache_size: int = 10_000,
         timing_allow_origin: bool = False,
         preflight_status: int = 204,
+        probe_origins: str | Iterable[str] = (),
     ) -> None:
         problems: list[Problem] = []
         if preflight_status.__class__ is not int or preflight_status not in (200, 204):
@@ -423,9 +527,7 @@ class CORSPolicy:
             "dangerously_tolerate_subdomains_of_public_suffixes", problems,
         )
         origins = _dedupe(_items(allow_origins, "allow_origins", problems))
-        predicate = _predicate(
-            allow_origin_predicate, credentials, tolerate_insecure, tolerate_suffixes, problems
-        )
+        probes = _probe_origins(probe_origins, problems)
         compiled = compile_origins(
             origins,
             allow_origin_regex,
@@ -435,6 +537,10 @@ class CORSPolicy:
             tolerate_public_suffixes=tolerate_suffixes,
             dynamic=allow_origin_predicate is not None,
             problems=problems,
+        )
+        predicate = _predicate(
+            allow_origin_predicate, credentials, tolerate_insecure, tolerate_suffixes,
+            (*(o for o in origins if o != "*"), *probes), compiled.matcher.matches, problems,
         )
         methods = _methods(_items(allow_methods, "allow_methods", problems), problems)
         headers = _request_headers(_items(allow_headers, "allow_headers", problems), problems)
@@ -461,6 +567,7 @@ class CORSPolicy:
         assign(self, "origin_cache_size", cache_size)
         assign(self, "timing_allow_origin", timing)
         assign(self, "preflight_status", preflight_status)
+        assign(self, "probe_origins", probes)
         assign(self, "_engine", Engine(
             allow_all=compiled.allow_all,
             matcher=compiled.matcher,
@@ -475,6 +582,8 @@ class CORSPolicy:
             ),
             timing_allow_origin=timing,
             preflight_status=preflight_status,
+            tolerate_insecure=tolerate_insecure,
+            tolerate_public_suffixes=tolerate_suffixes,
         ))
 
     @classmethod

@@ -924,3 +924,112 @@ def test_apps_own_stale_cors_headers_are_replaced_not_doubled() -> None:
 
 
 OTHER_ORIGIN = "https://evil.example.net"
+
+
+# == 9. Dynamic origins with credentials: one trust rule for every source ==========
+
+def credentialed_predicate_policy(trusted: set[str], **kwargs: Any) -> CORSPolicy:
+    """A credentialed policy whose predicate trusts ``trusted`` from after
+    construction on, as a store that gains rows later does."""
+    table: set[str] = set()
+    policy = CORSPolicy(
+        allow_origins=[TRUSTED], allow_credentials=True, allow_origin_predicate=table.__contains__, **kwargs
+    )
+    table.update(trusted)
+    return policy
+
+
+def credentialed_acao(policy: CORSPolicy, origin: str) -> str | None:
+    response = webtest.TestApp(CORSMiddleware(RecordingApp(), policy)).get("/", headers={"Origin": origin})
+    value: str | None = response.headers.get("Access-Control-Allow-Origin")
+    return value
+
+
+@given(sub=LABEL, domain=DOMAIN, port=st.one_of(st.none(), st.integers(1, 65535)))
+def test_credentialed_predicate_never_trusts_an_http_origin(sub: str, domain: str, port: int | None) -> None:
+    origin = f"http://{sub}.{domain}" + ("" if port in (None, 80) else f":{port}")
+    policy = credentialed_predicate_policy({origin})
+    assert credentialed_acao(policy, origin) is None
+
+
+@pytest.mark.parametrize("origin", ["https://co.uk", "https://github.io", "https://herokuapp.com", "https://com"])
+def test_credentialed_predicate_never_trusts_a_public_suffix(origin: str) -> None:
+    assert credentialed_acao(credentialed_predicate_policy({origin}), origin) is None
+
+
+@pytest.mark.parametrize("origin", ["https://127.1", "https://0x7f.0.0.1", "https://shop.example.com:443",
+                                    "https://xn--a.example", "http://localhost:080"])
+def test_credentialed_predicate_never_trusts_an_origin_no_browser_sends(origin: str) -> None:
+    assert credentialed_acao(credentialed_predicate_policy({origin}), origin) is None
+
+
+@pytest.mark.parametrize("origin", ["http://localhost:3000", "http://127.0.0.1:8080", "https://shop.customer.example"])
+def test_credentialed_predicate_still_trusts_secure_and_loopback_origins(origin: str) -> None:
+    assert credentialed_acao(credentialed_predicate_policy({origin}), origin) == origin
+
+
+def test_predicate_without_credentials_may_trust_an_http_origin() -> None:
+    policy = CORSPolicy(allow_origin_predicate={"http://tenant.example.com"}.__contains__)
+    assert credentialed_acao(policy, "http://tenant.example.com") == "http://tenant.example.com"
+
+
+def test_tolerating_insecure_origins_lets_a_credentialed_predicate_trust_http() -> None:
+    policy = credentialed_predicate_policy({"http://tenant.example.com"}, dangerously_tolerate_insecure_origins=True)
+    assert credentialed_acao(policy, "http://tenant.example.com") == "http://tenant.example.com"
+
+
+def test_explain_says_the_trust_rule_refused_what_the_predicate_would_allow() -> None:
+    policy = credentialed_predicate_policy({"http://tenant.example.com"})
+    rule = policy.explain("http://tenant.example.com", credentials=True).rule
+    assert "never trusted with credentials, whatever allow_origin_predicate says" in rule
+
+
+def _like_suffix(origin: str) -> bool:
+    """A SQL LIKE suffix test, as a hand-written store might run it."""
+    import sqlite3
+
+    connection = sqlite3.connect(":memory:")
+    try:
+        connection.execute("CREATE TABLE domains (domain TEXT)")
+        connection.execute("INSERT INTO domains VALUES ('example.com')")
+        row = connection.execute("SELECT 1 FROM domains WHERE ? LIKE '%' || domain", (origin,)).fetchone()
+    finally:
+        connection.close()
+    return row is not None
+
+
+BUGGY_PREDICATES = {
+    "endswith": lambda o: o.endswith("example.com"),
+    "re.match": lambda o: re.match(r"https://[a-z0-9-]+\.example\.com", o) is not None,
+    "LIKE suffix": _like_suffix,
+    "substring": lambda o: "example.com" in o,
+    "startswith": lambda o: o.startswith("https://app.example"),
+    "scheme ignored": lambda o: o.split("://")[-1] == "app.example.com",
+}
+
+
+@pytest.mark.parametrize("bug", list(BUGGY_PREDICATES))
+def test_construction_probe_catches_the_classic_predicate_mistakes(bug: str) -> None:
+    found = codes(allow_origins=[TRUSTED], allow_credentials=True, allow_origin_predicate=BUGGY_PREDICATES[bug])
+    assert found == ["predicate-trusts-strangers"]
+
+
+def test_probe_origins_give_the_probe_domains_to_derive_strangers_from() -> None:
+    def predicate(origin: str) -> bool:
+        return origin.endswith("customer.example")
+
+    assert codes(allow_credentials=True, allow_origin_predicate=predicate) == []
+    assert codes(allow_credentials=True, allow_origin_predicate=predicate,
+                 probe_origins=["https://shop.customer.example"]) == ["predicate-trusts-strangers"]
+
+
+def test_exact_predicate_passes_the_probe() -> None:
+    trusted = {"https://shop.customer.example", "https://app.example.com"}
+    assert codes(allow_origins=[TRUSTED], allow_credentials=True, allow_origin_predicate=trusted.__contains__,
+                 probe_origins=sorted(trusted)) == []
+
+
+def test_probe_origins_must_be_exact_serialized_origins() -> None:
+    assert codes(allow_credentials=True, allow_origin_predicate=set().__contains__,
+                 probe_origins=["https://Shop.example", "https://*.example.com"]) == [
+        "origin-not-serialized", "invalid-type"]
