@@ -356,21 +356,21 @@ class Engine:
 
         method = environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD")
         method = method if isinstance(method, str) else ""
+        requested = environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS")
         if self._any_method:
             if not self._credentials:
                 acam = "*"
             elif is_token(method) and method.upper() not in ("CONNECT", "TRACE", "TRACK"):
                 acam = method
             else:
-                return self._refuse("method", origin, debug, acao, method)
+                return self._refuse("method", origin, debug, acao, requested)
         else:
             found = self._acam.get(method)
             if found is None:
-                return self._refuse("method", origin, debug, acao, method)
+                return self._refuse("method", origin, debug, acao, requested)
             acam = found
 
         acah = self._acah
-        requested = environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS")
         if isinstance(requested, str) and requested:
             names = self._requested_names(requested)
             if names is None:
@@ -397,6 +397,20 @@ class Engine:
         headers.extend(self._ok_headers)
         return self._ok_status, headers, b"", None
 
+    def _debug_header_names(self, requested: object) -> str:
+        """``Access-Control-Allow-Headers`` of a debug answer under
+        ``allow_headers="*"``: the requested names the policy allows, never
+        ``*`` (Chromium still lets ``*`` cover ``Authorization``, which Fetch
+        forbids, so a debug ``*`` would widen what a browser allows)."""
+        if not isinstance(requested, str) or len(requested) > MAX_REQUEST_HEADERS_LENGTH:
+            return ""
+        allowed = [
+            name for name in requested.lower().replace(",", " ").split(None, MAX_REQUESTED_HEADERS)
+            [:MAX_REQUESTED_HEADERS]
+            if is_token(name) and (name != "authorization" or self._authorization_listed)
+        ]
+        return ",".join(dict.fromkeys(allowed))
+
     def _requested_names(self, value: str) -> list[str] | None:
         """Parse ``Access-Control-Request-Headers`` leniently (any case,
         spaces, empty items, several lines joined by ``,``) with bounded work.
@@ -422,14 +436,21 @@ class Engine:
 
     def _refuse(
         self, reason: str, origin: str, debug: bool, acao: str | None = None,
-        detail: str = "",
+        requested: object = None,
     ) -> tuple[str, list[Header], bytes, str | None]:
         if debug and acao is not None:
-            # Debug mode: let the browser console name the real cause.
+            # Debug mode: let the browser console name the real cause, with
+            # lists that never allow more than the policy does.
             headers: list[Header] = [("Access-Control-Allow-Origin", acao)]
             if self._credentials:
                 headers.append(("Access-Control-Allow-Credentials", "true"))
-            headers.extend(self._debug_lists)
+            headers.append(self._debug_lists[0])
+            if self._any_header:
+                names = self._debug_header_names(requested)
+                if names:
+                    headers.append(("Access-Control-Allow-Headers", names))
+            else:
+                headers.extend(self._debug_lists[1:])
             headers.append(self._vary)
             headers.extend(self._ok_headers)
             return self._ok_status, headers, b"", reason

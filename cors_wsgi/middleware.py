@@ -311,7 +311,11 @@ class CORSMiddleware:
         header that is not allowed, answer ``204`` with the full configured
         lists instead of ``403``, so the browser console names the real cause,
         and log every refused preflight on the ``cors_wsgi`` logger.  A
-        disallowed origin is still refused.  Default: ``False``.
+        disallowed origin is still refused, and a debug answer never lets a
+        browser do more than the policy allows: under ``allow_headers="*"``
+        it lists the requested names the policy allows instead of ``*``
+        (which Chromium, Firefox and WebKit still let cover
+        ``Authorization``).  Default: ``False``.
     :param catch_exceptions: when the wrapped app raises before starting its
         response (while it is called, or on the first ``next()`` of the
         iterable it returns, as a generator app does), log the exception with

@@ -297,6 +297,19 @@ def test_debug_names_the_configured_lists_for_a_disallowed_header() -> None:
     assert response.headers["Access-Control-Allow-Headers"] == "x-a"
 
 
+def test_debug_answer_never_sends_star_for_a_requested_authorization() -> None:
+    client, _ = make_client(CORSPolicy(allow_origins=API, allow_headers="*", allow_methods="PUT"), debug=True)
+    response = client.options("/", headers=preflight_headers(API, "PUT", "authorization,x-a"))
+    assert response.headers["Access-Control-Allow-Headers"] == "x-a"
+
+
+def test_debug_answer_lists_authorization_when_it_is_allowed_beside_star() -> None:
+    client, _ = make_client(CORSPolicy(allow_origins=API, allow_headers=["*", "Authorization"],
+                                       allow_methods="PUT"), debug=True)
+    response = client.options("/", headers=preflight_headers(API, "DELETE", "authorization,x-a"))
+    assert response.headers["Access-Control-Allow-Headers"] == "authorization,x-a"
+
+
 def test_debug_still_refuses_a_disallowed_origin() -> None:
     client, _ = make_client(CORSPolicy(allow_origins=API), debug=True)
     response = client.options("/api", headers=preflight_headers(origin=OTHER), status=403)

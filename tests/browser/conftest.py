@@ -158,8 +158,10 @@ def origins() -> Iterator[Origins]:
     with serve(page_app) as (_, page_port):
         page = f"http://localhost:{page_port}"
         main = CORSMiddleware(api_app, api_policies(page, page_port))
-        debug = CORSMiddleware(api_app, {"/debug/*": CORSPolicy(allow_origins=page, allow_methods="PUT")},
-                               debug=True)
+        debug = CORSMiddleware(api_app, {
+            "/debug/any-headers/*": CORSPolicy(allow_origins=page, allow_headers="*"),
+            "/debug/*": CORSPolicy(allow_origins=page, allow_methods="PUT"),
+        }, debug=True)
         pasted = loadapp(f"config:{PASTE_INI}", global_conf={"page_origin": page})
 
         def dispatch(environ: dict[str, Any], start_response: Any) -> Any:

@@ -272,6 +272,18 @@ def test_debug_answers_a_disallowed_method_with_204_and_the_browser_still_blocks
     assert page.origins.recorder.requests("DELETE", query) == []
 
 
+def test_debug_never_lets_star_headers_cover_authorization(page: Page, query: str) -> None:
+    # Chromium still lets "Access-Control-Allow-Headers: *" cover Authorization;
+    # a debug answer lists the allowed names instead, so every engine blocks.
+    result = page.fetch("/debug/any-headers/ok", query, {"headers": {"Authorization": "Bearer t", "X-A": "1"}})
+    assert result == page.blocked
+    assert page.origins.recorder.requests("GET", query) == []
+
+
+def test_debug_star_headers_still_allow_other_custom_headers(page: Page, query: str) -> None:
+    assert page.fetch("/debug/any-headers/ok", query, {"headers": {"X-Anything": "1"}})["ok"]
+
+
 @CONSOLE_ENGINES
 def test_without_debug_the_engine_console_only_says_the_preflight_failed(page: Page, query: str) -> None:
     page.fetch("/cached/ok", query, {"method": "DELETE"})
