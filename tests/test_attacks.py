@@ -755,6 +755,63 @@ def test_ambiguous_path_log_line_escapes_the_path(caplog: pytest.LogCaptureFixtu
     assert all(printable(r.getMessage()) for r in caplog.records)
 
 
+def raising_with_the_request(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    raise ValueError("bad item " + environ["HTTP_X_ITEM"])
+
+
+def formatted(record: logging.LogRecord) -> str:
+    """The record as a plain ``logging.Formatter`` writes it to a file."""
+    return logging.Formatter("%(levelname)s %(name)s %(message)s").format(record)
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(item=HOSTILE)
+def test_catch_exceptions_traceback_never_writes_request_bytes_raw(
+    caplog: pytest.LogCaptureFixture, item: str
+) -> None:
+    middleware = CORSMiddleware(raising_with_the_request, CAUGHT, catch_exceptions=True)
+    caplog.clear()
+    with caplog.at_level(logging.ERROR, logger="cors_wsgi"):
+        middleware({"REQUEST_METHOD": "GET", "PATH_INFO": "/", "HTTP_X_ITEM": item}, lambda *a: None)
+    (record,) = caplog.records
+    lines = formatted(record).split("\n")
+    assert all(printable(line) for line in lines)
+    assert lines[-1].startswith("ValueError: bad item ")  # the message, whole, on one line
+
+
+def test_forged_log_line_in_an_exception_message_stays_on_its_line(caplog: pytest.LogCaptureFixture) -> None:
+    middleware = CORSMiddleware(raising_with_the_request, CAUGHT, catch_exceptions=True)
+    forged = "1\r\nCRITICAL cors_wsgi admin logged in\x1b[2J"
+    with caplog.at_level(logging.ERROR, logger="cors_wsgi"):
+        middleware({"REQUEST_METHOD": "GET", "PATH_INFO": "/", "HTTP_X_ITEM": forged}, lambda *a: None)
+    text = formatted(caplog.records[0])
+    assert not any(line.startswith("CRITICAL") for line in text.splitlines())
+    assert text.splitlines()[-1] == "ValueError: bad item 1\\r\\nCRITICAL cors_wsgi admin logged in\\x1b[2J"
+
+
+def test_escaped_traceback_keeps_frames_and_the_record_keeps_the_exception(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    middleware = CORSMiddleware(raising_with_the_request, CAUGHT, catch_exceptions=True)
+    with caplog.at_level(logging.ERROR, logger="cors_wsgi"):
+        middleware({"REQUEST_METHOD": "GET", "PATH_INFO": "/", "HTTP_X_ITEM": "x"}, lambda *a: None)
+    record = caplog.records[0]
+    assert record.exc_info is not None
+    assert isinstance(record.exc_info[1], ValueError)
+    assert "in raising_with_the_request" in formatted(record)
+
+
+def test_predicate_exception_traceback_is_escaped(caplog: pytest.LogCaptureFixture) -> None:
+    def predicate(origin: str) -> bool:
+        raise LookupError("no tenant " + origin + "\nINFO forged")
+
+    policy = CORSPolicy(allow_origin_predicate=predicate)
+    with caplog.at_level(logging.ERROR, logger="cors_wsgi"):
+        policy.allows_origin("https://tenant.example")
+    lines = formatted(caplog.records[0]).split("\n")
+    assert lines[-1] == "LookupError: no tenant https://tenant.example\\nINFO forged"
+
+
 # == 6. Origins as browsers serialize them (URL Standard host parser) ===============
 
 @pytest.mark.parametrize(
