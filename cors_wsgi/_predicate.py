@@ -6,7 +6,8 @@ entry, which expires first, makes room in O(1)); each verdict lives
 ``seconds`` seconds (0: the predicate is asked every time).  Concurrent requests for one origin that is
 not cached wait for a single call of the predicate instead of each calling
 it, so a database is asked at most once per origin per period whatever the
-load.  An exception or a non-``bool`` answer is a refusal, logged once per
+load.  An exception (any ``BaseException`` but ``KeyboardInterrupt`` and
+``SystemExit``) or a non-``bool`` answer is a refusal, logged once per
 origin and period (escaped), and never reaches the request.
 """
 
@@ -72,10 +73,12 @@ class PredicateCache:
     def _ask(self, origin: str) -> bool:
         try:
             answer = self.predicate(origin)
-        except Exception:
-            logger.exception(
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException:  # a timeout (gevent.Timeout) included: a refusal
+            logger.error(
                 "allow_origin_predicate raised for origin=%s; refused for %s s",
-                escape(origin), self.seconds,
+                escape(origin), self.seconds, exc_info=True,
             )
             return False
         if answer is True or answer is False:

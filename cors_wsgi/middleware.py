@@ -326,6 +326,13 @@ class CORSMiddleware:
         re-raised unchanged.
         Off by default, so error-reporting middleware outside keeps seeing
         the exception.  Default: ``False``.
+    :param on_refusal: called with a :class:`~cors_wsgi.refusals.Refusal` for
+        every refused request, in the request's thread.  Whatever it raises
+        (``BaseException`` subclasses such as ``gevent.Timeout`` included) is
+        logged and never changes the response; only ``KeyboardInterrupt`` and
+        ``SystemExit`` propagate.  A slow hook delays refused requests by its
+        run time: wrap it in :class:`~cors_wsgi.refusals.BackgroundHook` to
+        hand refusals to a thread of its own.  Default: ``None``.
     :raises CORSConfigError: for a malformed ``policy`` mapping or a
         non-bool flag, with every problem found.
 
@@ -620,8 +627,10 @@ class CORSMiddleware:
         if hook is not None:
             try:
                 hook(record)
-            except Exception:
-                logger.exception("the on_refusal hook raised; the response is unchanged")
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException:  # a timeout (gevent.Timeout) included: the response stands
+                logger.error("the on_refusal hook raised; the response is unchanged", exc_info=True)
 
     def _refuse_ambiguous_path(
         self, environ: WSGIEnvironment, start_response: StartResponse

@@ -17,15 +17,30 @@ an ambiguous path) is logged on the ``cors_wsgi`` logger at ``DEBUG`` (at
     app = CORSMiddleware(app, policy, on_refusal=count)
 
 Allowed requests never call the hook, and with ``DEBUG`` off and no hook a
-refusal creates no log record.  An exception raised by the hook is logged
-and never changes the response.
+refusal creates no log record.  Whatever the hook raises (``BaseException``
+subclasses such as ``gevent.Timeout`` included) is logged and never changes
+the response; only ``KeyboardInterrupt`` and ``SystemExit`` propagate.
+
+The hook runs in the request's thread, and anyone can send refused
+requests: a hook that takes 200 ms adds 200 ms to each.  For a hook that
+does I/O (a database, a remote metrics service), hand refusals to a thread
+of its own with :class:`BackgroundHook`, which costs the request one
+bounded queue insert::
+
+    app = CORSMiddleware(app, policy, on_refusal=BackgroundHook(send_to_audit_log))
 """
 
 from __future__ import annotations
 
+import collections
+import os
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["REFUSAL_KINDS", "REFUSAL_REASONS", "Refusal"]
+from cors_wsgi._log import logger
+
+__all__ = ["REFUSAL_KINDS", "REFUSAL_REASONS", "BackgroundHook", "Refusal"]
 
 #: Every refusal reason code, with what it means.  Codes are API: stable
 #: across releases, safe to use as metric labels.
@@ -64,3 +79,75 @@ class Refusal:
     origin: str | None
     method: str
     path_pattern: str | None
+
+
+class BackgroundHook:
+    """``on_refusal`` that hands each refusal to a daemon thread calling
+    ``hook``, so a slow hook never delays a response.
+
+    :param hook: called with each :class:`Refusal`, in order, in the
+        background thread; what it raises is logged (escaped) and the thread
+        goes on.
+    :param max_pending: most refusals waiting for ``hook`` (``1`` to
+        ``1_000_000``, default ``10_000``); when full, new refusals are
+        dropped and counted in :attr:`dropped`, so a flood of refused
+        requests costs bounded memory.
+    :raises ValueError: for a ``hook`` that is not callable or a
+        ``max_pending`` out of range.
+
+    The thread starts on the first refusal, in the process that sees it, so
+    a server that forks workers after building the app (gunicorn
+    ``--preload``) gets one thread per worker.
+
+    :ivar dropped: refusals dropped because ``max_pending`` were waiting.
+    """
+
+    def __init__(self, hook: Callable[[Refusal], object], *, max_pending: int = 10_000) -> None:
+        if not callable(hook):
+            raise ValueError(f"BackgroundHook needs a callable hook, not {hook!r}")
+        if max_pending.__class__ is not int or not 1 <= max_pending <= 1_000_000:
+            raise ValueError(f"max_pending must be an int from 1 to 1000000, not {max_pending!r}")
+        self.hook = hook
+        self.max_pending = max_pending
+        self.dropped = 0
+        self._pending: collections.deque[Refusal] = collections.deque()
+        self._ready = threading.Condition()
+        self._busy = False
+        self._pid: int | None = None
+
+    def __call__(self, refusal: Refusal) -> None:
+        with self._ready:
+            if self._pid != os.getpid():  # first call, or a forked child: start this process's thread
+                self._pid = os.getpid()
+                self._pending.clear()
+                self._busy = False
+                threading.Thread(target=self._run, name="cors_wsgi-refusals", daemon=True).start()
+            if len(self._pending) >= self.max_pending:
+                self.dropped += 1
+                return
+            self._pending.append(refusal)
+            self._ready.notify_all()  # the thread, and any wait()
+
+    def wait(self, timeout: float = 5.0) -> bool:
+        """Wait up to ``timeout`` seconds until every refusal handed over so
+        far reached the hook; True when it did (for tests and shutdown)."""
+        with self._ready:
+            return self._ready.wait_for(lambda: not self._pending and not self._busy, timeout)
+
+    def _run(self) -> None:
+        pid = os.getpid()
+        while True:
+            with self._ready:
+                self._ready.wait_for(lambda: bool(self._pending) or self._pid != pid)
+                if self._pid != pid:
+                    return
+                refusal = self._pending.popleft()
+                self._busy = True
+            try:
+                self.hook(refusal)
+            except BaseException:
+                logger.error("the on_refusal hook raised in its BackgroundHook thread", exc_info=True)
+            finally:
+                with self._ready:
+                    self._busy = False
+                    self._ready.notify_all()

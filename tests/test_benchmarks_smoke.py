@@ -68,3 +68,13 @@ def test_compiled_build_starts_times_and_judges_the_mypyc_package() -> None:
     assert len(answers) == 10
     assert all(line.endswith(("PASS", "PASS (allowed 204)")) for line in answers), answers
     assert result.stdout.count("mypyc cuts the overhead: ") == 10
+
+
+def test_slow_hook_smoke_run_times_each_way_of_calling_the_hook() -> None:
+    result = subprocess.run(
+        [sys.executable, str(COMPARE.parent / "slow_hook.py"), "--requests", "3", "--hook-ms", "50"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    rows = [line for line in result.stdout.splitlines() if line.startswith(("no hook", "slow hook"))]
+    assert len(rows) == 3

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 import pytest
@@ -151,3 +152,92 @@ def test_refusal_record_is_frozen() -> None:
     refusal = Refusal("actual", "origin-not-allowed", "'x'", "'GET'", None)
     with pytest.raises(AttributeError):
         refusal.reason = "other"  # type: ignore[misc]
+
+
+class HookTimeout(BaseException):
+    """Like gevent.Timeout: a BaseException raised into whatever code runs."""
+
+
+@pytest.mark.parametrize("raised", [HookTimeout, GeneratorExit, RuntimeError])
+def test_hook_raising_any_base_exception_leaves_the_response_unchanged(raised: type[BaseException]) -> None:
+    def hook(refusal: Refusal) -> None:
+        raise raised("hook stalled")
+
+    statuses: list[str] = []
+    middleware = CORSMiddleware(RecordingApp(), POLICY, on_refusal=hook)
+    body = middleware(preflight(origin="https://evil.example"), lambda status, headers: statuses.append(status))
+    assert (statuses, list(body)) == (["403 Forbidden"], [b"CORS preflight refused: origin not allowed\n"])
+
+
+@pytest.mark.parametrize("raised", [KeyboardInterrupt, SystemExit])
+def test_hook_interrupt_and_exit_propagate(raised: type[BaseException]) -> None:
+    def hook(refusal: Refusal) -> None:
+        raise raised()
+
+    middleware = CORSMiddleware(RecordingApp(), POLICY, on_refusal=hook)
+    with pytest.raises(raised):
+        middleware(preflight(origin="https://evil.example"), lambda *a: None)
+
+
+def test_predicate_raising_a_base_exception_is_a_refusal() -> None:
+    def predicate(origin: str) -> bool:
+        raise HookTimeout("database stalled")
+
+    assert not CORSPolicy(allow_origin_predicate=predicate).allows_origin("https://tenant.example")
+
+
+def test_background_hook_answers_refused_requests_while_the_hook_is_blocked() -> None:
+    from cors_wsgi.refusals import BackgroundHook
+
+    release = threading.Event()
+    delivered: list[Refusal] = []
+
+    def slow(refusal: Refusal) -> None:
+        release.wait(10)
+        delivered.append(refusal)
+
+    hook = BackgroundHook(slow)
+    middleware = CORSMiddleware(RecordingApp(), POLICY, on_refusal=hook)
+    statuses: list[str] = []
+    for _ in range(20):
+        middleware(preflight(origin="https://evil.example"), lambda status, headers: statuses.append(status))
+    assert statuses == ["403 Forbidden"] * 20  # all answered, the hook still blocked
+    assert delivered == []
+    release.set()
+    assert hook.wait(10)
+    assert len(delivered) == 20
+    assert delivered[0].reason == "origin-not-allowed"
+
+
+def test_background_hook_drops_refusals_beyond_max_pending() -> None:
+    from cors_wsgi.refusals import BackgroundHook
+
+    release = threading.Event()
+    hook = BackgroundHook(lambda refusal: release.wait(10), max_pending=5)
+    middleware = CORSMiddleware(RecordingApp(), POLICY, on_refusal=hook)
+    for _ in range(50):
+        middleware(preflight(origin="https://evil.example"), lambda *a: None)
+    release.set()
+    assert hook.wait(10)
+    assert 44 <= hook.dropped <= 45  # one may already be in the hook when the queue fills
+
+
+def test_background_hook_logs_what_the_hook_raises(caplog: pytest.LogCaptureFixture) -> None:
+    from cors_wsgi.refusals import BackgroundHook
+
+    def broken(refusal: Refusal) -> None:
+        raise RuntimeError("metrics backend down")
+
+    hook = BackgroundHook(broken)
+    with caplog.at_level(logging.ERROR, logger="cors_wsgi"):
+        hook(Refusal("actual", "origin-not-allowed", "'x'", "'GET'", None))
+        assert hook.wait(10)
+    assert "BackgroundHook thread" in caplog.records[0].getMessage()
+
+
+@pytest.mark.parametrize("max_pending", [0, -1, True, 1.5, 2_000_000])
+def test_background_hook_refuses_a_bad_bound(max_pending: Any) -> None:
+    from cors_wsgi.refusals import BackgroundHook
+
+    with pytest.raises(ValueError, match="max_pending"):
+        BackgroundHook(print, max_pending=max_pending)
