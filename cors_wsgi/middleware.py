@@ -322,7 +322,14 @@ class CORSMiddleware:
         its traceback on the ``cors_wsgi`` logger and answer ``500 Internal
         Server Error`` with the CORS headers, so the browser shows the 500
         instead of a misleading CORS error.  ``close()`` still reaches the
-        app's iterable.  An exception raised after the response started is
+        app's iterable.  The status and headers reach the server only when
+        the app returns its iterable (a lazy app: its first item) or calls
+        ``write()``, so an app that calls ``start_response`` and then raises
+        still gets the 500, and a restart with ``exc_info`` reaches the
+        server as one call (gunicorn appends a second header list to the
+        first instead of replacing it, so without this a restarted response
+        carries two ``Access-Control-Allow-Origin`` lines and fails the CORS
+        check; waitress replaces it).  An exception raised after that is
         re-raised unchanged.
         Off by default, so error-reporting middleware outside keeps seeing
         the exception.  Default: ``False``.
@@ -546,23 +553,42 @@ class CORSMiddleware:
         self, environ: WSGIEnvironment, start_response: StartResponse, entry: Actual
     ) -> Iterable[bytes]:
         """``__call__`` for ``catch_exceptions=True``: an exception before the
-        response starts becomes a 500 with the CORS headers."""
-        started = False
+        response reaches the server becomes a 500 with the CORS headers.
+
+        The status and headers are held back until the app returns its
+        iterable (for a lazy app, until its first item), writes, or the 500
+        replaces them, so the server's ``start_response`` is called once:
+        a restart with ``exc_info`` never reaches a server that appends the
+        second header list to the first (gunicorn) instead of replacing it."""
+        pending: list[tuple[str, list[Header]]] = []  # the response the server has not seen yet
+        server_write: list[Callable[[bytes], object]] = []  # set once the server has it
+
+        def send() -> None:
+            if not server_write and pending:
+                server_write.append(start_response(*pending.pop()))
+
+        def write(data: bytes) -> object:
+            send()
+            return server_write[0](data)
 
         def cors_start_response(
             status: str, headers: list[Header], exc_info: OptExcInfo | None = None
         ) -> Callable[[bytes], object]:
-            nonlocal started
-            started = True
             rewritten = _headers_for(headers, entry)
-            if exc_info is None:
-                return start_response(status, rewritten)
-            return start_response(status, rewritten, exc_info)
+            if server_write:  # already sent: the server re-raises exc_info (PEP 3333)
+                if exc_info is None:
+                    return start_response(status, rewritten)
+                return start_response(status, rewritten, exc_info)
+            if pending and exc_info is None:
+                raise AssertionError("start_response called a second time without exc_info (PEP 3333)")
+            pending[:] = [(status, rewritten)]
+            return write
 
         result: Iterable[bytes] | None = None
         try:
             result = self.app(environ, cors_start_response)
-            if started:
+            if pending or server_write:
+                send()
                 return result
             # A lazy app (a generator) starts its response on the first next().
             iterator = iter(result)
@@ -570,6 +596,7 @@ class CORSMiddleware:
                 first = [next(iterator)]
             except StopIteration:
                 first = []
+            send()
             return _Prefetched(first, iterator, result)
         except Exception:
             if result is not None:
@@ -581,13 +608,14 @@ class CORSMiddleware:
                         close()
                     except Exception:
                         logger.exception("close() of the failed application's iterable raised")
-            if started:
+            if server_write:
                 raise
             logger.exception(
                 "Unhandled exception in the wrapped application: %s %s",
                 escape(environ.get("REQUEST_METHOD", "?")), escape(environ.get("PATH_INFO", "")),
             )
-            cors_start_response(ERROR_STATUS, list(_ERROR_HEADERS), sys.exc_info())
+            pending.clear()
+            start_response(ERROR_STATUS, _headers_for(list(_ERROR_HEADERS), entry), sys.exc_info())
             return [_ERROR_BODY]
 
     def _refused(

@@ -674,19 +674,29 @@ def test_lazy_app_whose_close_also_raises_still_gets_the_500() -> None:
     assert made[0].closed
 
 
-def test_lazy_app_failing_after_start_is_closed_before_reraising() -> None:
+def test_lazy_app_failing_after_start_response_is_closed_and_gets_the_500() -> None:
     made: list[FailingIterable] = []
-    middleware = CORSMiddleware(failing_app(True, False, made), CAUGHT, catch_exceptions=True)
-    with pytest.raises(RuntimeError, match="first next"):
-        middleware({"REQUEST_METHOD": "GET", "PATH_INFO": "/", "HTTP_ORIGIN": TRUSTED}, lambda *a: None)
+    client = webtest.TestApp(CORSMiddleware(failing_app(True, False, made), CAUGHT, catch_exceptions=True))
+    response = client.get("/", headers={"Origin": TRUSTED}, status=500)
+    assert response.headers["Access-Control-Allow-Origin"] == TRUSTED
     assert made[0].closed
 
 
-def test_lazy_app_failure_after_start_is_reraised() -> None:
+def test_lazy_app_failure_before_its_first_item_gets_the_500() -> None:
     client = webtest.TestApp(
         CORSMiddleware(LazyApp(fail_before_start=False, fail_after_start=True), CAUGHT, catch_exceptions=True)
     )
-    with pytest.raises(RuntimeError, match="after start"):
+    assert client.get("/", headers={"Origin": TRUSTED}, status=500).headers["Access-Control-Allow-Origin"] == TRUSTED
+
+
+def test_lazy_app_failure_after_its_first_item_is_reraised() -> None:
+    def streaming(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        yield b"one"
+        raise RuntimeError("after the first item")
+
+    client = webtest.TestApp(CORSMiddleware(streaming, CAUGHT, catch_exceptions=True))
+    with pytest.raises(RuntimeError, match="after the first item"):
         client.get("/", headers={"Origin": TRUSTED})
 
 

@@ -191,37 +191,49 @@ def reference_call(middleware: CORSMiddleware, environ: dict[str, Any], start_re
     add = engine.response_headers(origin)
     if not add and origin is not None:
         middleware._refused("actual", "origin", environ, pattern)
-    started = False
+    pending: list[Any] = []  # catch_exceptions: the response the server has not seen yet
+    sent: list[Any] = []
+
+    def send() -> None:
+        if not sent and pending:
+            sent.append(start_response(*pending.pop()))
 
     def plain_start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
-        nonlocal started
-        started = True
         rewritten = _rewrite(headers, add, engine.vary_origin)
-        if exc_info is None:
-            return start_response(status, rewritten)
-        return start_response(status, rewritten, exc_info)
+        if not middleware.catch_exceptions or sent:
+            if exc_info is None:
+                return start_response(status, rewritten)
+            return start_response(status, rewritten, exc_info)
+        if pending and exc_info is None:
+            raise AssertionError("start_response called a second time without exc_info (PEP 3333)")
+        pending[:] = [(status, rewritten)]
+        return lambda data: (send(), sent[0](data))
 
     if not middleware.catch_exceptions:
         return middleware.app(environ, plain_start_response)
     result = None
     try:
         result = middleware.app(environ, plain_start_response)
-        if started:
+        if pending or sent:
+            send()
             return result
         iterator = iter(result)
         try:
             first = [next(iterator)]
         except StopIteration:
             first = []
+        send()
         return [*first, *iterator]
     except Exception:
         if result is not None and hasattr(result, "close"):
             result.close()
-        if started:
+        if sent:
             raise
-        plain_start_response("500 Internal Server Error",
-                             [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", "22")],
-                             sys.exc_info())
+        pending.clear()
+        start_response("500 Internal Server Error",
+                       _rewrite([("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", "22")],
+                                add, engine.vary_origin),
+                       sys.exc_info())
         return [b"Internal Server Error\n"]
 
 
