@@ -32,7 +32,6 @@ from tabulate import tabulate
 
 from cors_wsgi import CORSMiddleware, CORSPolicy
 from cors_wsgi import _engine as engine_module
-from cors_wsgi._origins import MEMO_SIZE
 
 
 def _sr(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
@@ -106,8 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     rows = list(run(args.origins))
     text = "\n".join([
-        f"Python {sys.version.split()[0]}; caches: {engine_module.ANSWER_CACHE_SIZE:,} answers per "
-        f"engine cache, {MEMO_SIZE:,} matcher verdicts, predicate cache 10,000 origins (the default)",
+        f"Python {sys.version.split()[0]}; caches: {engine_module.ANSWER_CACHE_SIZE:,} answers in each of "
+        "the engine's two caches, predicate cache 10,000 origins (the default)",
         "",
         "KiB held by the middleware (policy and caches included) after each tenth of each kind's run, "
         "and the peak so far; kinds run in this order on one middleware",

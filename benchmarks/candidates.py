@@ -274,6 +274,18 @@ def _compiled() -> Wsgi:
     )
 
 
+def _baseline() -> Wsgi:
+    """An earlier cors_wsgi, copied by ``baseline.py`` (package ``cors_wsgi_baseline``)."""
+    import cors_wsgi_baseline as baseline
+
+    return baseline.CORSMiddleware(  # type: ignore[no-any-return]
+        bare_app, baseline.CORSPolicy(
+            allow_origins=list(ORIGINS), allow_methods=list(METHODS), allow_headers=list(HEADERS),
+            expose_headers=list(EXPOSE), allow_credentials=True, max_age=MAX_AGE,
+        ),
+    )
+
+
 # -- the candidate table ----------------------------------------------------
 
 
@@ -297,6 +309,8 @@ SPECS: tuple[Spec, ...] = (
     Spec("cors_wsgi", "bare app", (), lambda: CORSMiddleware(bare_app, policy())),
     # Only with compare.py --compiled DIR (compiled.py builds it).
     Spec("cors_wsgi (mypyc)", "bare app", ("cors_wsgi_compiled",), _compiled),
+    # Only with compare.py --baseline DIR (baseline.py copies it).
+    Spec("cors_wsgi (baseline)", "bare app", ("cors_wsgi_baseline",), _baseline),
     Spec("wsgicors", "bare app", ("wsgicors",), _wsgicors),
     Spec("wsgi-cors-middleware", "bare app", ("wsgi_cors_middleware",), _wsgi_cors_middleware),
     Spec("Flask", "Flask", ("flask",), lambda: _flask(False), True, "framework"),

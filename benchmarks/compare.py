@@ -389,7 +389,7 @@ def report(cells: dict[tuple[str, str], Cell], specs: list[cands.Spec], rounds: 
 
 
 def targets(cells: dict[tuple[str, str], Cell], specs: list[cands.Spec]) -> Iterator[str]:
-    """Issue 8's targets for cors_wsgi: met, or missed by how much."""
+    """The targets for cors_wsgi (ratios to the floor and to peers): met, or missed by how much."""
     rows: list[list[str]] = []
 
     def add(what: str, value: float | None, limit: float, unit: str = "x", lower: bool = True) -> None:
@@ -447,8 +447,14 @@ def targets(cells: dict[tuple[str, str], Cell], specs: list[cands.Spec]) -> Iter
             compiled = paired(cells, ("cors_wsgi (mypyc)", sc.name), ("bare app", sc.name), minus)
             value = None if pure is None or not compiled or compiled <= 0 else pure / compiled
             add(f"mypyc cuts the overhead: {sc.name}", value, 2.0, lower=False)
-    yield "Targets for cors_wsgi (issue 8)"
-    yield "-------------------------------\n"
+    if any(spec.name == "cors_wsgi (baseline)" for spec in specs):
+        for sc in base:
+            ours = paired(cells, ("cors_wsgi", sc.name), ("bare app", sc.name), minus)
+            theirs = paired(cells, ("cors_wsgi (baseline)", sc.name), ("bare app", sc.name), minus)
+            value = None if ours is None or not theirs or theirs <= 0 else ours / theirs
+            add(f"overhead over the baseline's: {sc.name}", value, 1.15)
+    yield "Targets for cors_wsgi"
+    yield "---------------------\n"
     yield rst_table(["target", "measured", "limit", "verdict"], rows) + "\n"
 
 
@@ -502,17 +508,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", help="also write the report to this file")
     parser.add_argument("--compiled", metavar="DIR",
                         help="also time cors_wsgi_compiled from DIR (built by compiled.py)")
+    parser.add_argument("--baseline", metavar="DIR",
+                        help="also time cors_wsgi_baseline from DIR (copied by baseline.py)")
     args = parser.parse_args(argv)
-    if args.compiled:
-        sys.path.insert(0, args.compiled)
+    for directory in (args.compiled, args.baseline):
+        if directory:
+            sys.path.insert(0, directory)
     if args.quick:
         args.rounds, args.batch_ms = 3, 0.3
 
     specs: list[cands.Spec] = []
     skipped: list[str] = []
     for spec in cands.SPECS:
-        if spec.name == "cors_wsgi (mypyc)":
-            if args.compiled:
+        if spec.name in ("cors_wsgi (mypyc)", "cors_wsgi (baseline)"):
+            if args.compiled if spec.name == "cors_wsgi (mypyc)" else args.baseline:
                 specs.append(spec)
             continue
         if args.builtin_only and spec.needs:

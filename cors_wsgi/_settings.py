@@ -12,11 +12,18 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from cors_wsgi.errors import Problem
 
-__all__ = ["MIDDLEWARE_CONVERTERS", "POLICY_CONVERTERS", "convert", "prefixed", "rename"]
+__all__ = [
+    "MIDDLEWARE_CONVERTERS",
+    "POLICY_CONVERTERS",
+    "convert",
+    "middleware_arguments",
+    "prefixed",
+    "rename",
+]
 
 _SEPARATORS = re.compile(r"[\s,]+")
 _INTEGER = re.compile(r"[+-]?[0-9]+")
@@ -178,3 +185,31 @@ def convert(
         else:
             target[key] = value
     return policy, middleware
+
+
+def middleware_arguments(
+    settings: Mapping[str, object],
+    problems: list[Problem],
+    *,
+    key_name: Callable[[str], str] = str,
+) -> tuple[dict[str, object], tuple[str, ...], dict[str, bool]]:
+    """``settings`` (argument-named keys, string or Python values) as the
+    arguments of ``CORSMiddleware(app, policy, **flags)``:
+    ``(policy_kwargs, paths, flags)``, where ``paths`` are the path patterns
+    that get the policy (``()``: every path) and ``flags`` holds ``debug``
+    and ``catch_exceptions``.  Problems are appended to ``problems``."""
+    policy, middleware = convert(settings, problems, key_name=key_name)
+    paths = middleware.pop("paths", ())
+    if isinstance(paths, str) or not isinstance(paths, Iterable):
+        problems.append(Problem(
+            "invalid-type", key_name("paths"), paths, "expected a list of path patterns."
+        ))
+        paths = ()
+    flags: dict[str, bool] = {}
+    for name in ("debug", "catch_exceptions"):
+        value = middleware.get(name, False)
+        if isinstance(value, bool):
+            flags[name] = value
+        else:
+            problems.append(Problem("invalid-type", key_name(name), value, "expected True or False."))
+    return policy, tuple(paths), flags

@@ -40,6 +40,7 @@ from urllib.parse import urlsplit
 
 import click
 
+from cors_wsgi._exchange import Exchange, call_wsgi, exchange
 from cors_wsgi.errors import CORSConfigError
 from cors_wsgi.fetch import (
     Request,
@@ -52,7 +53,6 @@ from cors_wsgi.fetch import (
     unsafe_request_header_names,
 )
 from cors_wsgi.middleware import CORSMiddleware
-from cors_wsgi.testing import Exchange, call_wsgi, exchange
 
 __all__ = ["main"]
 

@@ -23,18 +23,21 @@ policy refused and why.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
+from cors_wsgi._engine import Engine, handle
+from cors_wsgi._exchange import Exchange, browser_exchange
 from cors_wsgi.fetch import Verdict
 from cors_wsgi.refusals import Refusal
-from cors_wsgi.testing import Exchange, browser_exchange
 
 if TYPE_CHECKING:
-    from cors_wsgi.middleware import CORSMiddleware
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
-__all__ = ["Explanation", "explain"]
+    from cors_wsgi.policy import CORSPolicy
+
+__all__ = ["Choice", "Explanation", "explain_policy", "explain_request"]
 
 
 @dataclass(frozen=True)
@@ -67,9 +70,13 @@ class Explanation:
         return f"{self.verdict}\nrule: {self.rule}"
 
 
-def _stand_in(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-    start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8")])
-    return [b"ok"]
+class Choice(NamedTuple):
+    """Which policy answers a path: its engine and path pattern, or why none does."""
+
+    engine: Engine | None
+    pattern: str | None
+    #: Why no policy answers (an uncovered or ambiguous path), in words.
+    no_policy: str | None
 
 
 def _pairs(headers: Mapping[str, str] | Iterable[tuple[str, str] | str]) -> list[tuple[str, str]]:
@@ -78,35 +85,34 @@ def _pairs(headers: Mapping[str, str] | Iterable[tuple[str, str] | str]) -> list
     return [(item, "1") if isinstance(item, str) else (item[0], item[1]) for item in headers]
 
 
-def explain(
-    middleware: CORSMiddleware,
+def explain_request(
+    serve: Callable[[Callable[[Refusal], object]], WSGIApplication],
+    choose: Callable[[str], Choice],
     origin: str,
     method: str = "GET",
     headers: Mapping[str, str] | Iterable[tuple[str, str] | str] = (),
     credentials: bool = False,
     path: str | None = None,
 ) -> Explanation:
-    """See :meth:`CORSMiddleware.explain <cors_wsgi.CORSMiddleware.explain>`."""
+    """The verdict on one ``fetch()``, run in-process.
+
+    :param serve: ``serve(hook)``: the WSGI app to run the requests through,
+        reporting its refusals to ``hook`` (a middleware around a stand-in).
+    :param choose: which policy answers a path (:class:`Choice`).
+    Other parameters: see :meth:`CORSMiddleware.explain <cors_wsgi.CORSMiddleware.explain>`.
+    """
     path = path or "/"
     refusals: list[Refusal] = []
-    stand_in = middleware._stand_in(_stand_in, refusals.append)
     result = browser_exchange(
-        stand_in, path, origin=origin, method=method, headers=_pairs(headers), credentials=credentials,
+        serve(refusals.append), path, origin=origin, method=method, headers=_pairs(headers),
+        credentials=credentials,
     )
     refusal = refusals[0] if refusals else None
-    engine, routes, _ = stand_in._state
-    route = stand_in._route(path, routes) if engine is None else None
-    pattern = route[3] if route is not None else None
-    engine = engine if route is None else route[2]
-    if refusal is not None and refusal.reason in ("path-not-covered", "path-ambiguous"):
-        patterns = ", ".join(repr(r[3]) for r in routes)
-        rule = (
-            f"no path pattern covers {path!r} (patterns: {patterns}): the request passes through untouched"
-            if refusal.reason == "path-not-covered"
-            else f"{path!r} reads differently once cleaned and the readings pick different patterns"
-        )
-        return Explanation(result.verdict, rule, None, refusal.reason, result)
-    assert engine is not None
+    choice = choose(path)
+    if choice.engine is None:
+        return Explanation(result.verdict, choice.no_policy or "", None,
+                           None if refusal is None else refusal.reason, result)
+    engine = choice.engine
     if engine.allow_all:
         allowed_by = "origin allowed by allow_origins='*'"
     else:
@@ -126,11 +132,52 @@ def explain(
     if refusal is None:
         rule = allowed_by
     elif refusal.reason == "method-not-allowed":
-        listed = engine.debug_methods()
-        rule = f"{allowed_by}; refused: method-not-allowed (allow_methods: {listed} only)"
+        rule = f"{allowed_by}; refused: method-not-allowed (allow_methods: {engine.debug_methods()} only)"
     elif refusal.reason == "header-not-allowed":
         listed = engine.debug_headers() or "none"
         rule = f"{allowed_by}; refused: header-not-allowed (allow_headers: {listed})"
     else:
         rule = f"{allowed_by} ({refusal.reason})"
-    return Explanation(result.verdict, rule, pattern, None if refusal is None else refusal.reason, result)
+    reason = None if refusal is None else refusal.reason
+    return Explanation(result.verdict, rule, choice.pattern, reason, result)
+
+
+@dataclass
+class _StandInSettings:
+    """What :meth:`Engine.respond` reads, for ``CORSPolicy.explain``."""
+
+    app: WSGIApplication
+    on_refusal: Callable[[Refusal], object] | None
+    engine: Engine | None = None
+    paths: None = None
+    debug: bool = False
+    catch_exceptions: bool = False
+    log_refusals: bool = False
+
+
+def _stand_in(environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
+    start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8")])
+    return [b"ok"]
+
+
+def explain_policy(
+    policy: CORSPolicy,
+    origin: str,
+    method: str = "GET",
+    headers: Mapping[str, str] | Iterable[tuple[str, str] | str] = (),
+    credentials: bool = False,
+    path: str | None = None,
+) -> Explanation:
+    """See :meth:`CORSPolicy.explain <cors_wsgi.CORSPolicy.explain>`."""
+    engine = policy.engine
+
+    def serve(hook: Callable[[Refusal], object]) -> WSGIApplication:
+        settings = _StandInSettings(_stand_in, hook, engine)
+
+        def app(environ: WSGIEnvironment, start_response: StartResponse) -> Any:
+            return handle(settings, environ, start_response)
+
+        return app
+
+    return explain_request(serve, lambda _path: Choice(engine, None, None), origin, method, headers,
+                           credentials, path)

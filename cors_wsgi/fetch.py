@@ -58,7 +58,22 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
-from urllib.parse import urlsplit
+
+from cors_wsgi._host import HostError, serialize_origin
+from cors_wsgi._origins import parse_exact_origin
+from cors_wsgi._protocol import (
+    FORBIDDEN_RESPONSE_HEADERS,
+    HTTP_WHITESPACE,
+    SAFELISTED_METHODS,
+    SAFELISTED_RESPONSE_HEADERS,
+    SAFELISTED_TOTAL_LIMIT,
+    is_forbidden_method,
+    is_forbidden_request_header,
+    is_safelisted_request_header,
+    is_token,
+    normalize_method,
+)
+from cors_wsgi.errors import Problem
 
 __all__ = [
     "BROWSER_MAX_AGE_CAPS",
@@ -124,47 +139,6 @@ DEFAULT_MAX_AGE = 5
 #: The "imposed limit" on max-age, in seconds, by browser.
 BROWSER_MAX_AGE_CAPS: Mapping[str, int] = {"chromium": 7200, "firefox": 86400}
 
-#: https://fetch.spec.whatwg.org/#cors-safelisted-method
-SAFELISTED_METHODS = frozenset({"GET", "HEAD", "POST"})
-#: https://fetch.spec.whatwg.org/#forbidden-method (compared case-insensitively)
-FORBIDDEN_METHODS = frozenset({"CONNECT", "TRACE", "TRACK"})
-#: https://fetch.spec.whatwg.org/#concept-method-normalize
-NORMALIZED_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"})
-#: https://fetch.spec.whatwg.org/#forbidden-request-header, lower-case; plus
-#: every name starting with ``proxy-`` or ``sec-``.
-FORBIDDEN_REQUEST_HEADERS = frozenset({
-    "accept-charset", "accept-encoding", "access-control-request-headers",
-    "access-control-request-method", "connection", "content-length", "cookie",
-    "cookie2", "date", "dnt", "expect", "host", "keep-alive", "origin", "referer",
-    "set-cookie", "te", "trailer", "transfer-encoding", "upgrade", "via",
-})
-_METHOD_OVERRIDE_HEADERS = frozenset({"x-http-method", "x-http-method-override", "x-method-override"})
-#: https://fetch.spec.whatwg.org/#forbidden-response-header-name
-FORBIDDEN_RESPONSE_HEADERS = frozenset({"set-cookie", "set-cookie2"})
-#: https://fetch.spec.whatwg.org/#cors-safelisted-response-header-name (always readable)
-SAFELISTED_RESPONSE_HEADERS = frozenset({
-    "cache-control", "content-language", "content-length", "content-type",
-    "expires", "last-modified", "pragma",
-})
-#: https://fetch.spec.whatwg.org/#cors-safelisted-request-header: longest value, in bytes.
-SAFELISTED_VALUE_LIMIT = 128
-#: https://fetch.spec.whatwg.org/#cors-unsafe-request-header-names: most bytes of
-#: safelisted values in one request before they all need a preflight.
-SAFELISTED_TOTAL_LIMIT = 1024
-_SAFELISTED_CONTENT_TYPES = frozenset({
-    "application/x-www-form-urlencoded", "multipart/form-data", "text/plain",
-})
-
-_TCHAR = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-#: https://fetch.spec.whatwg.org/#cors-unsafe-request-header-byte
-_UNSAFE_BYTES = frozenset([chr(b) for b in range(0x20) if b != 0x09] + list('"():<>?@[\\]{}') + ["\x7f"])
-_LANGUAGE_BYTES = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz *,-.;=")
-_HTTP_WHITESPACE = "\t\n\r "
-_ORIGIN_SHAPE = re.compile(r"[a-z][a-z0-9+.-]*://[^/?#@\s]+")
-
-
-def _is_token(value: str) -> bool:
-    return bool(value) and _TCHAR.issuperset(value)
 
 
 def _show(value: str, limit: int = 120) -> str:
@@ -226,7 +200,7 @@ class Request:
         request-headers dropped (https://fetch.spec.whatwg.org/#concept-headers-append)."""
         kept = []
         for name, value in self.headers:
-            value = value.strip(_HTTP_WHITESPACE)
+            value = value.strip(HTTP_WHITESPACE)
             if not is_forbidden_request_header(name, value):
                 kept.append((name, value))
         return tuple(kept)
@@ -239,49 +213,21 @@ class Request:
 
 
 def _origin_of(url: str) -> str | None:
+    """The serialized origin of ``url`` (``"https://API.example.com:443/x"`` ->
+    ``"https://api.example.com"``), or ``None`` when it has none."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return None
+    authority = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0].rpartition("@")[2]
     try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
+        return serialize_origin(f"{scheme}://{authority}")
+    except HostError:
         return None
-    if not parts.scheme or not parts.hostname:
-        return None
-    default = {"http": 80, "https": 443}.get(parts.scheme)
-    suffix = f":{port}" if port is not None and port != default else ""
-    host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
-    return f"{parts.scheme}://{host}{suffix}"
-
-
-def normalize_method(method: str) -> str:
-    """Upper-case DELETE, GET, HEAD, OPTIONS, POST, PUT in any case; keep any
-    other method as is (https://fetch.spec.whatwg.org/#concept-method-normalize)."""
-    upper = method.upper()
-    return upper if upper in NORMALIZED_METHODS else method
 
 
 def is_safelisted_method(method: str) -> bool:
     """GET, HEAD or POST, byte for byte (https://fetch.spec.whatwg.org/#cors-safelisted-method)."""
     return method in SAFELISTED_METHODS
-
-
-def is_forbidden_method(method: str) -> bool:
-    """CONNECT, TRACE, TRACK in any case (https://fetch.spec.whatwg.org/#forbidden-method)."""
-    return method.upper() in FORBIDDEN_METHODS
-
-
-def is_forbidden_request_header(name: str, value: str = "") -> bool:
-    """A header a script can never set; ``fetch()`` drops it silently
-    (https://fetch.spec.whatwg.org/#forbidden-request-header).
-
-    ``X-HTTP-Method``, ``X-HTTP-Method-Override`` and ``X-Method-Override``
-    are forbidden only when their value names a forbidden method.
-    """
-    lower = name.lower()
-    if lower in FORBIDDEN_REQUEST_HEADERS or lower.startswith(("proxy-", "sec-")):
-        return True
-    if lower in _METHOD_OVERRIDE_HEADERS:
-        return any(is_forbidden_method(item.strip(_HTTP_WHITESPACE)) for item in value.split(","))
-    return False
 
 
 def request_problem(request: Request) -> str | None:
@@ -293,71 +239,26 @@ def request_problem(request: Request) -> str | None:
     Also rejects an ``origin`` that is not serialized as browsers send it.
     """
     origin = request.origin
-    if origin != "null" and (not _ORIGIN_SHAPE.fullmatch(origin) or _origin_of(origin) != origin):
-        wanted = _origin_of(origin)
-        hint = f"; browsers send {_show(wanted)}" if wanted else ""
-        return (f"the origin {_show(origin)} is not a serialized origin "
-                f"(scheme://host[:port], lower case, no path or trailing slash){hint}")
-    if not _is_token(request.method):
+    problems: list[Problem] = []
+    if origin != "null" and not parse_exact_origin(origin, "origin", problems):
+        why = problems[0].message if problems else "it is not scheme://host[:port]"
+        try:
+            hint = f"; browsers send {_show(serialize_origin(origin))}"
+        except HostError:
+            hint = ""
+        return f"the origin {_show(origin)} is not a serialized origin ({why.rstrip('.')}){hint}"
+    if not is_token(request.method):
         return f"the method {_show(request.method)} is not an HTTP token: fetch() throws a TypeError"
     if is_forbidden_method(request.method):
         return f"{_show(request.method)} is a forbidden method: fetch() throws a TypeError"
     for name, value in request.headers:
-        if not _is_token(name):
+        if not is_token(name):
             return f"the header name {_show(name)} is not an HTTP token: fetch() throws a TypeError"
-        normalized = value.strip(_HTTP_WHITESPACE)
+        normalized = value.strip(HTTP_WHITESPACE)
         if any(c in "\0\r\n" or ord(c) > 0xFF for c in normalized):
             return (f"the value of {name} ({_show(value)}) has NUL, CR, LF or a character above "
                     "U+00FF: fetch() throws a TypeError")
     return None
-
-
-def _parse_mime_essence(value: str) -> str | None:
-    """The essence (``type/subtype``, lower-case) of a MIME type, or ``None``
-    on failure (https://mimesniff.spec.whatwg.org/#parse-a-mime-type)."""
-    text = value.strip(_HTTP_WHITESPACE)
-    slash = text.find("/")
-    if slash <= 0:
-        return None
-    kind = text[:slash]
-    rest = text[slash + 1 :]
-    subtype = rest.split(";", 1)[0].rstrip(_HTTP_WHITESPACE)
-    if not _is_token(kind) or not _is_token(subtype):
-        return None
-    return f"{kind}/{subtype}".lower()
-
-
-def _is_simple_range(value: str) -> bool:
-    """``bytes=N-`` or ``bytes=N-M`` with N <= M (https://fetch.spec.whatwg.org/#simple-range-header-value,
-    without whitespace; ``bytes=-500`` is not safelisted)."""
-    match = re.fullmatch(r"bytes=([0-9]*)-([0-9]*)", value, flags=re.ASCII)
-    if match is None or not match.group(1):
-        return False
-    end = match.group(2)
-    return not end or int(match.group(1)) <= int(end)
-
-
-def is_safelisted_request_header(name: str, value: str) -> bool:
-    """Whether ``(name, value)`` needs no preflight on its own
-    (https://fetch.spec.whatwg.org/#cors-safelisted-request-header).
-
-    Accept, Accept-Language, Content-Language, Content-Type (essence
-    ``application/x-www-form-urlencoded``, ``multipart/form-data`` or
-    ``text/plain``) and Range (``bytes=N-`` or ``bytes=N-M``), each with a
-    value of at most 128 bytes and without the unsafe bytes.
-    """
-    if len(value.encode("latin-1", "replace")) > SAFELISTED_VALUE_LIMIT:
-        return False
-    lower = name.lower()
-    if lower == "accept":
-        return _UNSAFE_BYTES.isdisjoint(value)
-    if lower in ("accept-language", "content-language"):
-        return _LANGUAGE_BYTES.issuperset(value)
-    if lower == "content-type":
-        return _UNSAFE_BYTES.isdisjoint(value) and _parse_mime_essence(value) in _SAFELISTED_CONTENT_TYPES
-    if lower == "range":
-        return _is_simple_range(value)
-    return False
 
 
 def unsafe_request_header_names(headers: Iterable[Header]) -> tuple[str, ...]:
@@ -448,7 +349,7 @@ class Response:
 
 def _values(headers: Iterable[Header], name: str) -> list[str]:
     lower = name.lower()
-    return [value.strip(_HTTP_WHITESPACE) for n, value in headers if n.lower() == lower]
+    return [value.strip(HTTP_WHITESPACE) for n, value in headers if n.lower() == lower]
 
 
 def get_header(headers: Iterable[Header], name: str) -> str | None:
@@ -475,7 +376,7 @@ def parse_list(value: str | None) -> tuple[str, ...] | None:
         item = raw.strip(" \t")
         if not item:
             continue
-        if not _is_token(item):
+        if not is_token(item):
             return None
         items.append(item)
     return tuple(items)

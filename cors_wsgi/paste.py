@@ -31,70 +31,17 @@ to move it into the filter section.  Only ``debug`` may come from
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
-from cors_wsgi._settings import MIDDLEWARE_CONVERTERS, POLICY_CONVERTERS, convert, rename
-from cors_wsgi.errors import CORSConfigError, Problem
-from cors_wsgi.middleware import CORSMiddleware, _compile_paths
-from cors_wsgi.policy import CORSPolicy
+from cors_wsgi._settings import MIDDLEWARE_CONVERTERS, POLICY_CONVERTERS
+from cors_wsgi.errors import Problem
+from cors_wsgi.middleware import CORSMiddleware
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
 
-__all__ = ["filter_factory", "middleware_from_settings"]
-
-
-def middleware_from_settings(
-    settings: Mapping[str, object],
-    problems: list[Problem] | None = None,
-    *,
-    key_name: Callable[[str], str] = str,
-) -> Callable[[WSGIApplication], CORSMiddleware]:
-    """Validate ``settings`` (argument-named keys, string or Python values)
-    now; return ``wrap(app)``, which builds the middleware.
-
-    :param key_name: how an argument is spelled to the user in problems,
-        e.g. ``lambda a: "CORS_" + a.upper()``.
-    :raises CORSConfigError: with every problem, including those passed in.
-    """
-    found = list(problems or ())
-    policy_kwargs, middleware_kwargs = convert(settings, found, key_name=key_name)
-    policy: CORSPolicy | None = None
-    try:
-        policy = CORSPolicy(**policy_kwargs)  # type: ignore[arg-type]
-    except CORSConfigError as error:
-        found.extend(rename(error.problems, key_name))
-
-    paths = middleware_kwargs.pop("paths", ())
-    if isinstance(paths, str) or not isinstance(paths, Iterable):
-        found.append(Problem("invalid-type", key_name("paths"), paths, "expected a list of path patterns."))
-        paths = ()
-    target: CORSPolicy | dict[str, CORSPolicy] | None = policy
-    if policy is not None and paths:
-        target = dict.fromkeys(paths, policy)
-        try:
-            _compile_paths(target)
-        except CORSConfigError as error:
-            found.extend(rename(error.problems, key_name))
-
-    flags: dict[str, bool] = {}
-    for name in ("debug", "catch_exceptions"):
-        value = middleware_kwargs.get(name, False)
-        if isinstance(value, bool):
-            flags[name] = value
-        else:
-            found.append(Problem("invalid-type", key_name(name), value, "expected True or False."))
-    if found or target is None:
-        raise CORSConfigError(found)
-    settled = target
-
-    def wrap(app: WSGIApplication) -> CORSMiddleware:
-        return CORSMiddleware(
-            app, settled, debug=flags["debug"], catch_exceptions=flags["catch_exceptions"]
-        )
-
-    return wrap
+__all__ = ["filter_factory"]
 
 
 def filter_factory(
@@ -117,4 +64,4 @@ def filter_factory(
     settings: dict[str, object] = dict(local_conf)
     if "debug" not in settings and "debug" in global_conf:
         settings["debug"] = global_conf["debug"]
-    return middleware_from_settings(settings, problems)
+    return CORSMiddleware.wrapper_from_settings(settings, problems=problems)

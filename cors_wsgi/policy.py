@@ -27,31 +27,26 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from cors_wsgi._engine import Engine, is_token
-from cors_wsgi._origins import compile_origins
-from cors_wsgi._predicate import PredicateCache
+from cors_wsgi._engine import Engine, OriginMatcher, PredicateCache
+from cors_wsgi._host import is_loopback_host, registrable_domain
+from cors_wsgi._log import escape, logger
+from cors_wsgi._origins import compile_origins, parse_exact_origin, split_origin
+from cors_wsgi._protocol import (
+    FORBIDDEN_METHODS,
+    FORBIDDEN_REQUEST_HEADER_PREFIXES,
+    FORBIDDEN_REQUEST_HEADERS,
+    FORBIDDEN_RESPONSE_HEADERS,
+    NORMALIZED_METHODS,
+    is_token,
+)
 from cors_wsgi.errors import CORSConfigError, Problem
 
 if TYPE_CHECKING:
     from cors_wsgi.explain import Explanation
 
-__all__ = ["CORSPolicy"]
+__all__ = ["FORBIDDEN_METHODS", "FORBIDDEN_REQUEST_HEADERS", "FORBIDDEN_RESPONSE_HEADERS", "MAX_MAX_AGE",
+           "CORSPolicy"]
 
-#: Methods browsers never let a script use (https://fetch.spec.whatwg.org/#forbidden-method).
-FORBIDDEN_METHODS = frozenset({"CONNECT", "TRACE", "TRACK"})
-#: Methods browsers upper-case (https://fetch.spec.whatwg.org/#concept-method-normalize).
-NORMALIZED_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"})
-#: Request headers a script can never set (https://fetch.spec.whatwg.org/#forbidden-request-header),
-#: lower-case; names starting with ``proxy-`` or ``sec-`` are forbidden too.
-FORBIDDEN_REQUEST_HEADERS = frozenset({
-    "accept-charset", "accept-encoding", "access-control-request-headers",
-    "access-control-request-method", "connection", "content-length", "cookie",
-    "cookie2", "date", "dnt", "expect", "feature-policy", "host", "keep-alive",
-    "origin", "permissions-policy", "referer", "set-cookie", "te", "trailer",
-    "transfer-encoding", "upgrade", "via",
-})
-#: Response headers a script can never read (https://fetch.spec.whatwg.org/#forbidden-response-header-name).
-FORBIDDEN_RESPONSE_HEADERS = frozenset({"set-cookie", "set-cookie2"})
 #: Browsers cap ``Access-Control-Max-Age`` (Chromium at 7200, Firefox at 86400).
 MAX_MAX_AGE = 86400
 
@@ -158,7 +153,7 @@ def _request_headers(items: tuple[str, ...], problems: list[Problem]) -> tuple[s
                 "a header name is an HTTP token, e.g. 'Content-Type'; pass "
                 "several names as a list, not one string with commas.",
             ))
-        elif lower in FORBIDDEN_REQUEST_HEADERS or lower.startswith(("proxy-", "sec-")):
+        elif lower in FORBIDDEN_REQUEST_HEADERS or lower.startswith(FORBIDDEN_REQUEST_HEADER_PREFIXES):
             problems.append(Problem(
                 "forbidden-header", "allow_headers", name,
                 "browsers never let a script set this header, so allowing it does "
@@ -256,14 +251,11 @@ def _strangers(known: Iterable[str], tolerate_insecure: bool) -> list[str]:
     * ``http://app.example.com``: the scheme not compared (unless
       ``tolerate_insecure``).
     """
-    from cors_wsgi._origins import is_loopback_origin, registrable_domain
-
     found: list[str] = []
     for origin in known:
-        scheme, _, authority = origin.partition("://")
-        host = authority.rsplit(":", 1)[0] if not authority.endswith("]") else authority
+        scheme, host, _port = split_origin(origin)
         host = host.removeprefix("*.")
-        if is_loopback_origin(origin) or host.startswith("[") or host.replace(".", "").isdigit():
+        if is_loopback_host(host) or host.startswith("[") or host.replace(".", "").isdigit():
             continue
         domain = registrable_domain(host)
         if domain is None:
@@ -281,8 +273,6 @@ def _strangers(known: Iterable[str], tolerate_insecure: bool) -> list[str]:
 
 
 def _probe_origins(value: object, problems: list[Problem]) -> tuple[str, ...]:
-    from cors_wsgi._origins import parse_exact_origin
-
     origins = _dedupe(_items(value, "probe_origins", problems))
     for origin in origins:
         parse_exact_origin(origin, "probe_origins", problems)
@@ -321,8 +311,6 @@ def _predicate(
             ))
             return predicate
         if refused:
-            from cors_wsgi._log import escape, logger
-
             logger.warning(
                 "%s holds %s origin(s) a credentialed policy never trusts (refused at request "
                 "time), e.g. %s; remove them", escape(repr(predicate)), len(refused), escape(refused[0]),
@@ -538,9 +526,10 @@ class CORSPolicy:
             dynamic=allow_origin_predicate is not None,
             problems=problems,
         )
+        matcher = OriginMatcher(compiled.patterns, compiled.regexes)
         predicate = _predicate(
             allow_origin_predicate, credentials, tolerate_insecure, tolerate_suffixes,
-            (*(o for o in origins if o != "*"), *probes), compiled.matcher.matches, problems,
+            (*(o for o in origins if o != "*"), *probes), matcher.matches, problems,
         )
         methods = _methods(_items(allow_methods, "allow_methods", problems), problems)
         headers = _request_headers(_items(allow_headers, "allow_headers", problems), problems)
@@ -570,7 +559,7 @@ class CORSPolicy:
         assign(self, "probe_origins", probes)
         assign(self, "_engine", Engine(
             allow_all=compiled.allow_all,
-            matcher=compiled.matcher,
+            matcher=matcher,
             methods=methods,
             headers=headers,
             expose=expose,
@@ -622,6 +611,12 @@ class CORSPolicy:
     # -- queries ---------------------------------------------------------
 
     @property
+    def engine(self) -> Engine:
+        """The compiled form that answers requests (``cors_wsgi._engine.Engine``;
+        internal: its interface may change in any release)."""
+        return self._engine
+
+    @property
     def allows_all_origins(self) -> bool:
         """True for ``allow_origins="*"``: every response gets ``Access-Control-Allow-Origin: *``."""
         return self._engine.allow_all
@@ -648,9 +643,9 @@ class CORSPolicy:
             >>> print(policy.explain("https://app.example.com").rule)
             origin allowed by allow_origins entry 'https://*.example.com'
         """
-        from cors_wsgi.middleware import CORSMiddleware
+        from cors_wsgi.explain import explain_policy
 
-        return CORSMiddleware(_no_app, self).explain(origin, method, headers, credentials, path)
+        return explain_policy(self, origin, method, headers, credentials, path)
 
     def as_dict(self) -> dict[str, Any]:
         """The normalised arguments, such that ``CORSPolicy(**p.as_dict()) == p``."""
@@ -691,10 +686,6 @@ class CORSPolicy:
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild, (self.as_dict(),))
-
-
-def _no_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:  # pragma: no cover
-    raise AssertionError("explain() never calls the application")
 
 
 def _rebuild(arguments: dict[str, Any]) -> CORSPolicy:

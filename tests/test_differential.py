@@ -1,11 +1,12 @@
 """The fast request path against a plain reference of the same rules.
 
-``CORSMiddleware.__call__`` answers from per-origin caches, binds one
-closure and copies the application's headers in one go when they hold
-nothing to strip or merge.  ``reference_call`` below is the plain form of the
-same rules: routing, then ``Engine.preflight`` or ``Engine.response_headers``
+``CORSMiddleware.__call__`` and ``Engine.respond`` answer from the engine's
+two caches (``actuals``, ``preflights``), bind one closure and copy the
+application's headers in one go when they hold nothing to strip or merge.
+``reference_call`` below is the plain form of the same rules: routing with
+``PathMap.match``, then ``Engine.preflight`` or ``Engine.response_headers``
 computed afresh for every request, and every header list through
-``_rewrite``.  Hypothesis draws policies, sequences of requests (so caches
+``plain_rewrite``, written here from the rules, not from the code.  Hypothesis draws policies, sequences of requests (so caches
 are filled, hit, and emptied) and application behaviours (plain headers,
 ``Vary``, ``Access-Control-*``, broken PEP 3333 headers, ``exc_info``,
 exceptions, lazy bodies), and the two must agree on every status, header
@@ -24,8 +25,9 @@ from hypothesis import strategies as st
 
 from cors_wsgi import CORSMiddleware, CORSPolicy
 from cors_wsgi import _engine as engine_module
-from cors_wsgi import middleware as middleware_module
-from cors_wsgi.middleware import _rewrite, normalize_path
+from cors_wsgi._engine import report_refusal
+from cors_wsgi._log import escape
+from cors_wsgi.paths import AMBIGUOUS, PathMap
 from cors_wsgi.refusals import Refusal
 
 APP = "https://app.example.com"
@@ -163,34 +165,64 @@ def make_app(behaviour: dict[str, Any]) -> Callable[..., Iterable[bytes]]:
     return lazy_app if behaviour["lazy"] else app
 
 
+def plain_rewrite(headers: Any, add: Iterable[tuple[str, str]], vary_origin: bool) -> list[tuple[str, str]]:
+    """A fresh list: every (str, str) header but Access-Control-*, Origin
+    merged into Vary unless it already names Origin or *, then ``add``."""
+    out = []
+    for header in headers:
+        try:
+            name, value = header
+        except (TypeError, ValueError):
+            name = value = None
+        if name.__class__ is not str or value.__class__ is not str:
+            raise TypeError(
+                f"the application passed the response header {escape(header)} to start_response; "
+                "PEP 3333 requires a list of (name, value) tuples of native str "
+                "(https://peps.python.org/pep-3333/#the-start-response-callable)"
+            )
+        if not name.lower().startswith("access-control-"):
+            out.append(header)
+    varies = [i for i, (name, _) in enumerate(out) if name.lower() == "vary"]
+    named = {token.strip().lower() for i in varies for token in out[i][1].split(",")}  # type: ignore[index]
+    if vary_origin and not named & {"origin", "*"}:
+        if varies:
+            name, value = out[varies[-1]]
+            out[varies[-1]] = (name, f"{value}, Origin" if value.strip() else "Origin")
+        else:
+            out.append(("Vary", "Origin"))
+    return [*out, *add]
+
+
 def reference_call(middleware: CORSMiddleware, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-    """The plain rules: no cache, every header list through ``_rewrite``."""
-    engine, routes, _ = middleware._state
+    """The plain rules: no cache, every header list through ``plain_rewrite``."""
+    policy = middleware.policy
     pattern = None
-    if engine is None:
-        path = environ.get("PATH_INFO", "")
-        route = middleware._route(path, routes)
-        if ("//" in path or "/." in path) and middleware._route(normalize_path(path), routes) is not route:
-            return middleware._refuse_ambiguous_path(environ, start_response)
+    if isinstance(policy, CORSPolicy):
+        engine = policy.engine
+    else:
+        route = PathMap(policy).match(environ.get("PATH_INFO", ""))
+        if route is AMBIGUOUS:
+            return engine_module.refuse_ambiguous_path(middleware, environ, start_response)
         if route is None:
             if "HTTP_ORIGIN" in environ:
-                middleware._refused(None, "path-not-covered", environ, None)
+                report_refusal(middleware, None, "path-not-covered", environ, None)
             return middleware.app(environ, start_response)
-        engine, pattern = route[2], route[3]
+        engine, pattern = route.engine, route.pattern  # type: ignore[union-attr]
     origin = environ.get("HTTP_ORIGIN")
     if (
         origin is not None
         and environ.get("REQUEST_METHOD") == "OPTIONS"
         and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ
     ):
-        status, headers, body, refused = engine.preflight(environ, origin, middleware.debug)
+        answer = engine.preflight(environ, origin, middleware.debug)
+        status, headers, body, refused = answer.status, answer.headers, answer.body, answer.refused
         if refused is not None:
-            middleware._refused("preflight", refused, environ, pattern)
-        start_response(status, headers)
+            report_refusal(middleware, "preflight", refused, environ, pattern)
+        start_response(status, list(headers))
         return [body] if body else []
     add = engine.response_headers(origin)
     if not add and origin is not None:
-        middleware._refused("actual", "origin", environ, pattern)
+        report_refusal(middleware, "actual", "origin", environ, pattern)
     pending: list[Any] = []  # catch_exceptions: the response the server has not seen yet
     sent: list[Any] = []
 
@@ -199,7 +231,7 @@ def reference_call(middleware: CORSMiddleware, environ: dict[str, Any], start_re
             sent.append(start_response(*pending.pop()))
 
     def plain_start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
-        rewritten = _rewrite(headers, add, engine.vary_origin)
+        rewritten = plain_rewrite(headers, add, engine.vary_origin)
         if not middleware.catch_exceptions or sent:
             if exc_info is None:
                 return start_response(status, rewritten)
@@ -231,8 +263,8 @@ def reference_call(middleware: CORSMiddleware, environ: dict[str, Any], start_re
             raise
         pending.clear()
         start_response("500 Internal Server Error",
-                       _rewrite([("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", "22")],
-                                add, engine.vary_origin),
+                       plain_rewrite([("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", "22")],
+                                     add, engine.vary_origin),
                        sys.exc_info())
         return [b"Internal Server Error\n"]
 
@@ -311,7 +343,7 @@ def test_answer_caches_stay_bounded_under_ever_new_origins(bound: str) -> None:
                    "HTTP_ORIGIN": f"https://u{i}.tenant.example.net",
                    "HTTP_ACCESS_CONTROL_REQUEST_METHOD": "PUT"}
         list(middleware(environ, lambda *a: None))
-    cache = getattr(policy._engine, bound)
+    cache = getattr(policy.engine, bound)
     assert 0 < len(cache) <= engine_module.ANSWER_CACHE_SIZE
 
 
@@ -352,7 +384,7 @@ def test_vary_and_access_control_names_are_never_learned_as_plain(name: str) -> 
     for _ in range(2):  # the second response would take the fast path if the name had been learned
         list(middleware({"REQUEST_METHOD": "GET", "PATH_INFO": "/", "HTTP_ORIGIN": APP},
                         lambda status, headers: handed.append(headers)))
-    assert name not in middleware_module._PLAIN_NAMES
+    assert name not in engine_module.PLAIN_HEADER_NAMES
     # The app's header was stripped (Access-Control-*) or merged with Origin (Vary) both times.
     assert all((name, "x") not in headers for headers in handed)
 
@@ -383,20 +415,19 @@ _HEADER_LIST_PIECES = st.sampled_from([
 )
 def test_request_header_list_parse_agrees_with_the_per_name_parse(value: str, any_header: bool) -> None:
     policy = CORSPolicy(allow_origins=[APP], allow_headers="*" if any_header else ["X-A"])
-    assert policy._engine._requested_names(value) == _per_name_parse(value, any_header)
+    assert policy.engine._requested_names(value) == _per_name_parse(value, any_header)
 
 
-def test_names_learned_as_plain_stay_bounded_and_short() -> None:
+def test_no_header_name_is_learned_at_run_time() -> None:
+    # The fast path's names are a constant: no module-level state grows.
     def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
         start_response("200 OK", [("X-E-" + environ["QUERY_STRING"], "1")])
         return [b""]
 
     middleware = CORSMiddleware(app, CORSPolicy(allow_origins=[APP]))
-    for i in range(middleware_module._PLAIN_NAMES_SIZE * 3):
-        for query in (f"{i}", f"{i}" + "x" * 200, f"{i} y"):
-            list(middleware({"REQUEST_METHOD": "GET", "PATH_INFO": "/", "QUERY_STRING": query,
-                             "HTTP_ORIGIN": APP}, lambda *a: None))
-    names = middleware_module._PLAIN_NAMES
-    assert len(names) <= middleware_module._PLAIN_NAMES_SIZE
-    assert max(map(len, names)) <= middleware_module._PLAIN_NAME_LENGTH
-    assert names >= middleware_module._SEED_NAMES
+    before = engine_module.PLAIN_HEADER_NAMES
+    for i in range(100):
+        list(middleware({"REQUEST_METHOD": "GET", "PATH_INFO": "/", "QUERY_STRING": str(i),
+                         "HTTP_ORIGIN": APP}, lambda *a: None))
+    assert engine_module.PLAIN_HEADER_NAMES is before
+    assert isinstance(before, frozenset)

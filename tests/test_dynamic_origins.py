@@ -14,7 +14,7 @@ import pytest
 import webtest
 
 from cors_wsgi import CORSConfigError, CORSMiddleware, CORSPolicy
-from cors_wsgi._predicate import PredicateCache
+from cors_wsgi._engine import PredicateCache
 from tests.conftest import API, RecordingApp, make_client, preflight_headers
 
 TENANT = "https://tenant.example.net"

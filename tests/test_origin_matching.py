@@ -97,15 +97,16 @@ def test_repeated_origins_get_the_same_verdict() -> None:
         assert not policy.allows_origin("https://a.example.net")
 
 
-def test_memo_of_pattern_verdicts_stays_bounded_under_ever_new_origins() -> None:
-    from cors_wsgi._origins import MEMO_SIZE, OriginMatcher
-
+def test_matcher_keeps_no_state_between_requests() -> None:
+    # The matcher is a pure function of the policy: the engine's two answer
+    # caches are the only per-request memory.
     policy = CORSPolicy(allow_origins="https://*.example.com")
-    matcher = policy._engine._origin_matches.__self__
-    assert isinstance(matcher, OriginMatcher)
-    for i in range(MEMO_SIZE * 3):
+    matcher = policy.engine.matcher
+    before = [getattr(matcher, slot) for slot in matcher.__slots__]
+    for i in range(3000):
         policy.allows_origin(f"https://x{i}.attacker.invalid")
-    assert len(matcher._memo) <= MEMO_SIZE
+    assert [getattr(matcher, slot) for slot in matcher.__slots__] == before
+    assert all(isinstance(value, frozenset | tuple | bool) for value in before)
     assert policy.allows_origin("https://b.example.com")
 
 
@@ -122,9 +123,9 @@ _SHAPE_POLICIES = [
 
 def _regex_reference(matcher: Any, origin: str) -> tuple[str, str, str, str] | None:
     """The search as it was: the whole origin through ``_ORIGIN_SHAPE`` first."""
-    from cors_wsgi._origins import _ORIGIN_SHAPE
+    from cors_wsgi._protocol import ORIGIN_SHAPE
 
-    shape = _ORIGIN_SHAPE.fullmatch(origin)
+    shape = ORIGIN_SHAPE.fullmatch(origin)
     if shape is None:
         return None
     scheme, host, port = shape.group(1, 2, 3)
@@ -141,7 +142,7 @@ def _regex_reference(matcher: Any, origin: str) -> tuple[str, str, str, str] | N
         if (scheme, base) in matcher._sub_any_port:
             return ("subdomains-any-port", scheme, base, "")
         dot = host.find(".", dot + 1)
-    for fullmatch, source in zip(matcher._regex, matcher._regex_sources, strict=True):
+    for fullmatch, source in matcher._regexes:
         if fullmatch(origin) is not None:
             return ("regex", "", source, "")
     return None
@@ -166,11 +167,11 @@ _ORIGIN_LIKE = st.builds(
 @settings(max_examples=3000, deadline=None)
 @given(origin=st.one_of(_ORIGIN_LIKE, st.text(max_size=40)), which=st.integers(0, len(_SHAPE_POLICIES) - 1))
 def test_wildcard_search_agrees_with_the_whole_origin_regex(origin: str, which: int) -> None:
-    matcher = _SHAPE_POLICIES[which]._engine.matcher
+    matcher = _SHAPE_POLICIES[which].engine.matcher
     assert matcher._match_patterns(origin) == _regex_reference(matcher, origin)
 
 
 def test_any_port_rule_with_a_trailing_dot_host_never_matches_as_before() -> None:
     # _ORIGIN_SHAPE has no trailing-dot hosts: only an exact entry matches one.
-    matcher = CORSPolicy(allow_origins=["http://localhost.:*"])._engine.matcher
+    matcher = CORSPolicy(allow_origins=["http://localhost.:*"]).engine.matcher
     assert not matcher.matches("http://localhost.:8080")

@@ -336,7 +336,7 @@ def test_refusals_are_not_logged_when_debug_logging_is_off(caplog: pytest.LogCap
     assert caplog.records == []
 
 
-# == preflight_status and the request-header list cap (issue 8) ====================
+# == preflight_status and the request-header list cap ==============================
 
 def test_allowed_preflight_is_204_without_content_length_by_default() -> None:
     client, _ = make_client(allow_origins=API, allow_methods="PUT")
