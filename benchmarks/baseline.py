@@ -40,7 +40,8 @@ def copy(revision: str, directory: Path) -> None:
     (directory / "cors_wsgi").rename(package)
     for path in package.glob("*.py"):
         text = path.read_text(encoding="utf-8")
-        path.write_text(re.sub(r"\bcors_wsgi(\.|\s+import\b)", r"cors_wsgi_baseline\1", text), encoding="utf-8")
+        text = re.sub(r"\bcors_wsgi(\.|\s+import\b)", r"cors_wsgi_baseline\1", text)
+        path.write_text(text, encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -42,7 +42,9 @@ def build(directory: Path) -> None:
         # method: spell CORSMiddleware.__call__ as one (native calls are cheap).
         text = text.replace(
             "    __call__ = handle\n",
-            "    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:\n"
+            "    def __call__(\n"
+            "        self, environ: WSGIEnvironment, start_response: StartResponse\n"
+            "    ) -> Iterable[bytes]:\n"
             "        return handle(self, environ, start_response)\n",
         )
         path.write_text(text, encoding="utf-8")
