@@ -136,13 +136,15 @@ class CORSMiddleware:
         catch_exceptions: bool = False,
         on_refusal: Callable[[Refusal], object] | None = None,
     ) -> None:
-        flags = {"debug": debug, "catch_exceptions": catch_exceptions}
+        # Typed as a caller may really pass them: anything (they are checked).
+        flags: dict[str, object] = {"debug": debug, "catch_exceptions": catch_exceptions}
         problems = [
             Problem("invalid-type", name, value, "expected True or False.")
             for name, value in flags.items()
             if not isinstance(value, bool)
         ]
-        if on_refusal is not None and not callable(on_refusal):
+        hook: object = on_refusal
+        if hook is not None and not callable(hook):
             problems.append(Problem(
                 "invalid-type", "on_refusal", on_refusal,
                 "expected a callable that takes a cors_wsgi.refusals.Refusal, or None.",

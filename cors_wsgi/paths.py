@@ -113,7 +113,9 @@ class PathMap:
                 "the mapping is empty, so no path would get CORS headers; add "
                 "{'/*': CORSPolicy(...)} to cover every path.",
             ))
-        for pattern, policy in mapping.items():
+        # Typed as the caller may really pass them: anything (it is checked).
+        entries: list[tuple[object, object]] = list(mapping.items())
+        for pattern, policy in entries:
             if not isinstance(policy, CORSPolicy):
                 problems.append(Problem(
                     "invalid-type", "policy", policy, f"the value for {pattern!r} must be a CORSPolicy.",

@@ -31,7 +31,7 @@ from cors_wsgi import CORSMiddleware
 
 #: cors_wsgi settings the Flask way: ``CORS_``-prefixed keys in ``app.config``
 #: (they could equally come from ``app.config.from_prefixed_env()`` or a file).
-CORS_CONFIG = {
+CORS_CONFIG: dict[str, Any] = {
     "CORS_ALLOW_ORIGINS": ["http://localhost:8080", "http://127.0.0.1:8080"],
     "CORS_ALLOW_METHODS": ["GET", "POST", "PUT", "DELETE"],
     "CORS_ALLOW_HEADERS": ["Content-Type", "Authorization"],
@@ -63,7 +63,7 @@ def create_flask_app() -> Flask:
     def create_item() -> tuple[Response, int]:
         payload = request.get_json(silent=True) or {}
         with lock:
-            item = {"id": next(ids), "name": str(payload.get("name", ""))}
+            item: dict[str, Any] = {"id": next(ids), "name": str(payload.get("name", ""))}
             items[item["id"]] = item
         return jsonify(item), 201
 

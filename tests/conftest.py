@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import pytest
@@ -36,6 +36,48 @@ class RecordingApp:
         self.environ = environ
         start_response(self.status, list(self.headers))
         return [self.body]
+
+
+class StartResponse:
+    """A PEP 3333 ``start_response`` that records each call (status, headers)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, list[tuple[str, str]]]] = []
+
+    def __call__(self, status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], object]:
+        self.calls.append((status, headers))
+        return self.write
+
+    def write(self, data: bytes) -> None:
+        """The write callable: these tests' apps never use it."""
+
+    @property
+    def statuses(self) -> list[str]:
+        return [status for status, _ in self.calls]
+
+    @property
+    def headers(self) -> list[list[tuple[str, str]]]:
+        return [headers for _, headers in self.calls]
+
+
+def discard_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], object]:
+    """A PEP 3333 ``start_response`` that keeps nothing."""
+    return _write_nothing
+
+
+def _write_nothing(data: bytes) -> None:
+    """The write callable of ``discard_response``."""
+
+
+def ok_app(headers: list[tuple[str, str]] | None = None) -> Callable[[dict[str, Any], Any], list[bytes]]:
+    """A WSGI app that answers ``200 OK`` with ``headers`` (the same list each time) and no body."""
+    sent = [] if headers is None else headers
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", sent)
+        return []
+
+    return app
 
 
 def make_client(

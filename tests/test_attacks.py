@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from cors_wsgi import CORSConfigError, CORSMiddleware, CORSPolicy
-from tests.conftest import API, RecordingApp, cors_headers, make_client, preflight_headers
+from tests.conftest import API, RecordingApp, cors_headers, discard_response, make_client, preflight_headers
 from tests.servers import serve, serve_wsgiref
 
 TRUSTED = "https://app.example.com"
@@ -648,10 +648,10 @@ class FailingIterable:
         self.closed = False
 
     def __iter__(self) -> Iterator[bytes]:
+        yield from ()  # a generator, which fails at its first next()
         if self.start:
             self.start_response("200 OK", [("Content-Type", "text/plain")])
         raise RuntimeError("first next")
-        yield b""  # pragma: no cover
 
     def close(self) -> None:
         self.closed = True
@@ -727,7 +727,7 @@ def test_catch_exceptions_log_line_escapes_method_and_path(
     middleware = CORSMiddleware(raising, CAUGHT, catch_exceptions=True)
     caplog.clear()
     with caplog.at_level(logging.ERROR, logger="cors_wsgi"):
-        middleware({"REQUEST_METHOD": method, "PATH_INFO": path, "HTTP_ORIGIN": TRUSTED}, lambda *a: None)
+        middleware({"REQUEST_METHOD": method, "PATH_INFO": path, "HTTP_ORIGIN": TRUSTED}, discard_response)
     (record,) = caplog.records
     assert printable(record.getMessage())
 
@@ -735,7 +735,7 @@ def test_catch_exceptions_log_line_escapes_method_and_path(
 def test_terminal_escape_in_the_method_reaches_the_log_escaped(caplog: pytest.LogCaptureFixture) -> None:
     middleware = CORSMiddleware(raising, CAUGHT, catch_exceptions=True)
     with caplog.at_level(logging.ERROR, logger="cors_wsgi"):
-        middleware({"REQUEST_METHOD": "GET\x1b[2J", "PATH_INFO": "/"}, lambda *a: None)
+        middleware({"REQUEST_METHOD": "GET\x1b[2J", "PATH_INFO": "/"}, discard_response)
     assert "\x1b" not in caplog.records[0].getMessage()
     assert "\\x1b[2J" in caplog.records[0].getMessage()
 
@@ -750,7 +750,7 @@ def test_debug_refusal_log_line_escapes_origin_and_headers(
     environ = {"REQUEST_METHOD": "OPTIONS", "PATH_INFO": "/", "HTTP_ORIGIN": origin,
                "HTTP_ACCESS_CONTROL_REQUEST_METHOD": "PUT", "HTTP_ACCESS_CONTROL_REQUEST_HEADERS": requested}
     with caplog.at_level(logging.DEBUG, logger="cors_wsgi"):
-        middleware(environ, lambda *a: None)
+        middleware(environ, discard_response)
     assert all(printable(r.getMessage()) and len(r.getMessage()) < 1000 for r in caplog.records)
 
 
@@ -761,7 +761,7 @@ def test_ambiguous_path_log_line_escapes_the_path(caplog: pytest.LogCaptureFixtu
     caplog.clear()
     with caplog.at_level(logging.DEBUG, logger="cors_wsgi"):
         middleware({"REQUEST_METHOD": "GET", "PATH_INFO": "//admin/" + path, "HTTP_ORIGIN": STRANGER},
-                   lambda *a: None)
+                   discard_response)
     assert all(printable(r.getMessage()) for r in caplog.records)
 
 
@@ -782,7 +782,7 @@ def test_catch_exceptions_traceback_never_writes_request_bytes_raw(
     middleware = CORSMiddleware(raising_with_the_request, CAUGHT, catch_exceptions=True)
     caplog.clear()
     with caplog.at_level(logging.ERROR, logger="cors_wsgi"):
-        middleware({"REQUEST_METHOD": "GET", "PATH_INFO": "/", "HTTP_X_ITEM": item}, lambda *a: None)
+        middleware({"REQUEST_METHOD": "GET", "PATH_INFO": "/", "HTTP_X_ITEM": item}, discard_response)
     (record,) = caplog.records
     lines = formatted(record).split("\n")
     assert all(printable(line) for line in lines)
@@ -793,7 +793,7 @@ def test_forged_log_line_in_an_exception_message_stays_on_its_line(caplog: pytes
     middleware = CORSMiddleware(raising_with_the_request, CAUGHT, catch_exceptions=True)
     forged = "1\r\nCRITICAL cors_wsgi admin logged in\x1b[2J"
     with caplog.at_level(logging.ERROR, logger="cors_wsgi"):
-        middleware({"REQUEST_METHOD": "GET", "PATH_INFO": "/", "HTTP_X_ITEM": forged}, lambda *a: None)
+        middleware({"REQUEST_METHOD": "GET", "PATH_INFO": "/", "HTTP_X_ITEM": forged}, discard_response)
     text = formatted(caplog.records[0])
     assert not any(line.startswith("CRITICAL") for line in text.splitlines())
     assert text.splitlines()[-1] == "ValueError: bad item 1\\r\\nCRITICAL cors_wsgi admin logged in\\x1b[2J"
@@ -804,7 +804,7 @@ def test_escaped_traceback_keeps_frames_and_the_record_keeps_the_exception(
 ) -> None:
     middleware = CORSMiddleware(raising_with_the_request, CAUGHT, catch_exceptions=True)
     with caplog.at_level(logging.ERROR, logger="cors_wsgi"):
-        middleware({"REQUEST_METHOD": "GET", "PATH_INFO": "/", "HTTP_X_ITEM": "x"}, lambda *a: None)
+        middleware({"REQUEST_METHOD": "GET", "PATH_INFO": "/", "HTTP_X_ITEM": "x"}, discard_response)
     record = caplog.records[0]
     assert record.exc_info is not None
     assert isinstance(record.exc_info[1], ValueError)
@@ -905,7 +905,7 @@ def test_header_value_that_is_not_str_raises_a_clear_type_error(value: object) -
 
     middleware = CORSMiddleware(app, CAUGHT)
     with pytest.raises(TypeError, match=r"X-Broken.*PEP 3333"):
-        middleware({"REQUEST_METHOD": "GET", "PATH_INFO": "/", "HTTP_ORIGIN": TRUSTED}, lambda *a: None)
+        middleware({"REQUEST_METHOD": "GET", "PATH_INFO": "/", "HTTP_ORIGIN": TRUSTED}, discard_response)
 
 
 def test_header_name_of_a_str_subclass_raises_a_clear_type_error() -> None:
@@ -918,7 +918,7 @@ def test_header_name_of_a_str_subclass_raises_a_clear_type_error() -> None:
 
     with pytest.raises(TypeError, match=r"Content-Type.*PEP 3333"):
         CORSMiddleware(app, CAUGHT)({"REQUEST_METHOD": "GET", "PATH_INFO": "/", "HTTP_ORIGIN": TRUSTED},
-                                    lambda *a: None)
+                                    discard_response)
 
 
 def test_header_that_is_not_a_pair_raises_a_clear_type_error() -> None:
@@ -927,7 +927,7 @@ def test_header_that_is_not_a_pair_raises_a_clear_type_error() -> None:
         return [b""]
 
     with pytest.raises(TypeError, match="PEP 3333"):
-        CORSMiddleware(app, CAUGHT)({"REQUEST_METHOD": "GET", "PATH_INFO": "/"}, lambda *a: None)
+        CORSMiddleware(app, CAUGHT)({"REQUEST_METHOD": "GET", "PATH_INFO": "/"}, discard_response)
 
 
 # == 8. The field's advisories (shared/CORS-NOTES.md) ===============================

@@ -27,8 +27,10 @@ from cors_wsgi import CORSMiddleware, CORSPolicy
 from cors_wsgi import _engine as engine_module
 from cors_wsgi._engine import report_refusal
 from cors_wsgi._log import escape
+from cors_wsgi._protocol import TOKEN_CHARS
 from cors_wsgi.paths import AMBIGUOUS, PathMap
 from cors_wsgi.refusals import Refusal
+from tests.conftest import StartResponse, discard_response, ok_app
 
 APP = "https://app.example.com"
 SUB = "https://a.tenant.example.net"
@@ -183,7 +185,7 @@ def plain_rewrite(headers: Any, add: Iterable[tuple[str, str]], vary_origin: boo
         if not name.lower().startswith("access-control-"):
             out.append(header)
     varies = [i for i, (name, _) in enumerate(out) if name.lower() == "vary"]
-    named = {token.strip().lower() for i in varies for token in out[i][1].split(",")}  # type: ignore[index]
+    named = {token.strip().lower() for i in varies for token in out[i][1].split(",")}
     if vary_origin and not named & {"origin", "*"}:
         if varies:
             name, value = out[varies[-1]]
@@ -239,7 +241,12 @@ def reference_call(middleware: CORSMiddleware, environ: dict[str, Any], start_re
         if pending and exc_info is None:
             raise AssertionError("start_response called a second time without exc_info (PEP 3333)")
         pending[:] = [(status, rewritten)]
-        return lambda data: (send(), sent[0](data))
+
+        def write(data: bytes) -> object:
+            send()
+            return sent[0](data)
+
+        return write
 
     if not middleware.catch_exceptions:
         return middleware.app(environ, plain_start_response)
@@ -317,7 +324,8 @@ def test_fast_path_answers_exactly_as_the_plain_rules(
     current: dict[str, Any] = {}
 
     def dispatch(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-        return current["app"](environ, start_response)
+        body: Iterable[bytes] = current["app"](environ, start_response)
+        return body
 
     fast = CORSMiddleware(dispatch, policy, catch_exceptions=catch_exceptions,
                           on_refusal=fast_refusals.append if hooked else None)
@@ -337,12 +345,12 @@ def test_fast_path_answers_exactly_as_the_plain_rules(
 @pytest.mark.parametrize("bound", ["actuals", "preflights"])
 def test_answer_caches_stay_bounded_under_ever_new_origins(bound: str) -> None:
     policy = CORSPolicy(allow_origins=[APP, "https://*.tenant.example.net"], allow_methods=["PUT"])
-    middleware = CORSMiddleware(lambda e, s: s("200 OK", []) or [], policy)
+    middleware = CORSMiddleware(ok_app(), policy)
     for i in range(engine_module.ANSWER_CACHE_SIZE * 3):
         environ = {"REQUEST_METHOD": "OPTIONS" if bound == "preflights" else "GET", "PATH_INFO": "/",
                    "HTTP_ORIGIN": f"https://u{i}.tenant.example.net",
                    "HTTP_ACCESS_CONTROL_REQUEST_METHOD": "PUT"}
-        list(middleware(environ, lambda *a: None))
+        list(middleware(environ, discard_response))
     cache = getattr(policy.engine, bound)
     assert 0 < len(cache) <= engine_module.ANSWER_CACHE_SIZE
 
@@ -351,22 +359,22 @@ def test_predicate_verdicts_are_not_kept_beyond_the_predicate_cache() -> None:
     allowed = {SUB}
     policy = CORSPolicy(allow_origins=[APP], allow_origin_predicate=lambda o: o in allowed,
                         origin_cache_seconds=0)
-    middleware = CORSMiddleware(lambda e, s: s("200 OK", []) or [], policy)
-    seen: list[Any] = []
+    middleware = CORSMiddleware(ok_app(), policy)
+    start_response = StartResponse()
     environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/", "HTTP_ORIGIN": SUB}
-    list(middleware(dict(environ), lambda status, headers: seen.append(dict(headers))))
+    list(middleware(dict(environ), start_response))
     allowed.clear()
-    list(middleware(dict(environ), lambda status, headers: seen.append(dict(headers))))
-    assert [h.get("Access-Control-Allow-Origin") for h in seen] == [SUB, None]
+    list(middleware(dict(environ), start_response))
+    assert [dict(h).get("Access-Control-Allow-Origin") for h in start_response.headers] == [SUB, None]
 
 
 def test_fast_path_hands_the_server_a_fresh_list_each_time() -> None:
     shared = [("Content-Type", "text/plain")]
-    middleware = CORSMiddleware(lambda e, s: s("200 OK", shared) or [], CORSPolicy(allow_origins=[APP]))
-    handed: list[Any] = []
+    middleware = CORSMiddleware(ok_app(shared), CORSPolicy(allow_origins=[APP]))
+    start_response = StartResponse()
     for _ in range(2):
-        list(middleware({"REQUEST_METHOD": "GET", "PATH_INFO": "/", "HTTP_ORIGIN": APP},
-                        lambda status, headers: handed.append(headers)))
+        list(middleware({"REQUEST_METHOD": "GET", "PATH_INFO": "/", "HTTP_ORIGIN": APP}, start_response))
+    handed = start_response.headers
     assert shared == [("Content-Type", "text/plain")]
     assert handed[0] is not handed[1]
     assert handed[0] == handed[1]
@@ -380,13 +388,12 @@ def test_vary_and_access_control_names_are_never_learned_as_plain(name: str) -> 
         return [b""]
 
     middleware = CORSMiddleware(app, CORSPolicy(allow_origins=[APP]))
-    handed: list[list[Any]] = []
+    start_response = StartResponse()
     for _ in range(2):  # the second response would take the fast path if the name had been learned
-        list(middleware({"REQUEST_METHOD": "GET", "PATH_INFO": "/", "HTTP_ORIGIN": APP},
-                        lambda status, headers: handed.append(headers)))
+        list(middleware({"REQUEST_METHOD": "GET", "PATH_INFO": "/", "HTTP_ORIGIN": APP}, start_response))
     assert name not in engine_module.PLAIN_HEADER_NAMES
     # The app's header was stripped (Access-Control-*) or merged with Origin (Vary) both times.
-    assert all((name, "x") not in headers for headers in handed)
+    assert all((name, "x") not in headers for headers in start_response.headers)
 
 
 def _per_name_parse(value: str, any_header: bool) -> list[str] | None:
@@ -397,7 +404,7 @@ def _per_name_parse(value: str, any_header: bool) -> list[str] | None:
     if len(names) > engine_module.MAX_REQUESTED_HEADERS:
         return None
     names = [name.lower() for name in names]
-    if any_header and not all(engine_module.TOKEN_CHARS.issuperset(name) for name in names):
+    if any_header and not all(TOKEN_CHARS.issuperset(name) for name in names):
         return None
     return names
 
@@ -428,6 +435,6 @@ def test_no_header_name_is_learned_at_run_time() -> None:
     before = engine_module.PLAIN_HEADER_NAMES
     for i in range(100):
         list(middleware({"REQUEST_METHOD": "GET", "PATH_INFO": "/", "QUERY_STRING": str(i),
-                         "HTTP_ORIGIN": APP}, lambda *a: None))
+                         "HTTP_ORIGIN": APP}, discard_response))
     assert engine_module.PLAIN_HEADER_NAMES is before
     assert isinstance(before, frozenset)

@@ -38,7 +38,8 @@ class Counting:
 
 
 def acao(client: Any, origin: str) -> str | None:
-    return client.get("/", headers={"Origin": origin}).headers.get("Access-Control-Allow-Origin")
+    value: str | None = client.get("/", headers={"Origin": origin}).headers.get("Access-Control-Allow-Origin")
+    return value
 
 
 # -- the predicate ------------------------------------------------------------------

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from cors_wsgi import CORSConfigError, CORSMiddleware, CORSPolicy
 from cors_wsgi.refusals import REFUSAL_REASONS, Refusal
-from tests.conftest import API, RecordingApp
+from tests.conftest import API, RecordingApp, StartResponse, discard_response
 
 POLICY = CORSPolicy(allow_origins=API, allow_methods=["PUT"], allow_headers=["Content-Type"])
 MAPPING = {"/admin/*": CORSPolicy(allow_origins=API), "/api/*": POLICY}
@@ -35,7 +35,7 @@ def preflight(method: str = "PUT", headers: str | None = None, **kwargs: Any) ->
 def run(env: dict[str, Any], *, debug: bool = False) -> list[Refusal]:
     seen: list[Refusal] = []
     middleware = CORSMiddleware(RecordingApp(), MAPPING, debug=debug, on_refusal=seen.append)
-    middleware(env, lambda *a: None)
+    middleware(env, discard_response)
     return seen
 
 
@@ -74,11 +74,11 @@ def test_hook_exception_is_logged_and_the_response_unchanged(caplog: pytest.LogC
     def broken(refusal: Refusal) -> None:
         raise RuntimeError("metrics backend down")
 
-    statuses: list[str] = []
+    start_response = StartResponse()
     middleware = CORSMiddleware(RecordingApp(), POLICY, on_refusal=broken)
     with caplog.at_level(logging.ERROR, logger="cors_wsgi"):
-        body = middleware(preflight(origin="https://evil.example"), lambda status, headers: statuses.append(status))
-    assert statuses == ["403 Forbidden"]
+        body = middleware(preflight(origin="https://evil.example"), start_response)
+    assert start_response.statuses == ["403 Forbidden"]
     assert list(body) == [b"CORS preflight refused: origin not allowed\n"]
     assert "on_refusal hook raised" in caplog.records[0].getMessage()
 
@@ -86,7 +86,7 @@ def test_hook_exception_is_logged_and_the_response_unchanged(caplog: pytest.LogC
 def test_refusal_is_logged_at_debug_with_code_pattern_and_values(caplog: pytest.LogCaptureFixture) -> None:
     middleware = CORSMiddleware(RecordingApp(), MAPPING)
     with caplog.at_level(logging.DEBUG, logger="cors_wsgi"):
-        middleware(preflight(headers="x-token"), lambda *a: None)
+        middleware(preflight(headers="x-token"), discard_response)
     (record,) = caplog.records
     assert record.levelno == logging.DEBUG
     message = record.getMessage()
@@ -98,7 +98,7 @@ def test_refusal_is_logged_at_debug_with_code_pattern_and_values(caplog: pytest.
 def test_debug_mode_logs_refusals_at_warning(caplog: pytest.LogCaptureFixture) -> None:
     middleware = CORSMiddleware(RecordingApp(), POLICY, debug=True)
     with caplog.at_level(logging.WARNING, logger="cors_wsgi"):
-        middleware(environ(origin="https://evil.example"), lambda *a: None)
+        middleware(environ(origin="https://evil.example"), discard_response)
     assert [r.levelno for r in caplog.records] == [logging.WARNING]
 
 
@@ -116,7 +116,7 @@ def test_no_log_record_is_created_when_debug_logging_is_off(env: dict[str, Any],
     logging.setLogRecordFactory(counting)
     try:
         with caplog.at_level(logging.INFO, logger="cors_wsgi"):
-            CORSMiddleware(RecordingApp(), POLICY)(env, lambda *a: None)
+            CORSMiddleware(RecordingApp(), POLICY)(env, discard_response)
     finally:
         logging.setLogRecordFactory(factory)
     assert [r for r in created if r.name == "cors_wsgi"] == []
@@ -124,7 +124,7 @@ def test_no_log_record_is_created_when_debug_logging_is_off(env: dict[str, Any],
 
 def test_allowed_request_is_not_logged_even_at_debug(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.DEBUG, logger="cors_wsgi"):
-        CORSMiddleware(RecordingApp(), POLICY)(preflight(), lambda *a: None)
+        CORSMiddleware(RecordingApp(), POLICY)(preflight(), discard_response)
     assert caplog.records == []
 
 
@@ -163,10 +163,10 @@ def test_hook_raising_any_base_exception_leaves_the_response_unchanged(raised: t
     def hook(refusal: Refusal) -> None:
         raise raised("hook stalled")
 
-    statuses: list[str] = []
+    start_response = StartResponse()
     middleware = CORSMiddleware(RecordingApp(), POLICY, on_refusal=hook)
-    body = middleware(preflight(origin="https://evil.example"), lambda status, headers: statuses.append(status))
-    assert (statuses, list(body)) == (["403 Forbidden"], [b"CORS preflight refused: origin not allowed\n"])
+    body = middleware(preflight(origin="https://evil.example"), start_response)
+    assert (start_response.statuses, list(body)) == (["403 Forbidden"], [b"CORS preflight refused: origin not allowed\n"])
 
 
 @pytest.mark.parametrize("raised", [KeyboardInterrupt, SystemExit])
@@ -176,7 +176,7 @@ def test_hook_interrupt_and_exit_propagate(raised: type[BaseException]) -> None:
 
     middleware = CORSMiddleware(RecordingApp(), POLICY, on_refusal=hook)
     with pytest.raises(raised):
-        middleware(preflight(origin="https://evil.example"), lambda *a: None)
+        middleware(preflight(origin="https://evil.example"), discard_response)
 
 
 def test_predicate_raising_a_base_exception_is_a_refusal() -> None:
@@ -198,10 +198,10 @@ def test_background_hook_answers_refused_requests_while_the_hook_is_blocked() ->
 
     hook = BackgroundHook(slow)
     middleware = CORSMiddleware(RecordingApp(), POLICY, on_refusal=hook)
-    statuses: list[str] = []
+    start_response = StartResponse()
     for _ in range(20):
-        middleware(preflight(origin="https://evil.example"), lambda status, headers: statuses.append(status))
-    assert statuses == ["403 Forbidden"] * 20  # all answered, the hook still blocked
+        middleware(preflight(origin="https://evil.example"), start_response)
+    assert start_response.statuses == ["403 Forbidden"] * 20  # all answered, the hook still blocked
     assert delivered == []
     release.set()
     assert hook.wait(10)
@@ -216,7 +216,7 @@ def test_background_hook_drops_refusals_beyond_max_pending() -> None:
     hook = BackgroundHook(lambda refusal: release.wait(10), max_pending=5)
     middleware = CORSMiddleware(RecordingApp(), POLICY, on_refusal=hook)
     for _ in range(50):
-        middleware(preflight(origin="https://evil.example"), lambda *a: None)
+        middleware(preflight(origin="https://evil.example"), discard_response)
     release.set()
     assert hook.wait(10)
     assert 44 <= hook.dropped <= 45  # one may already be in the hook when the queue fills

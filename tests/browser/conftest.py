@@ -219,7 +219,8 @@ def page(browser: Engine, origins: Origins) -> Iterator[Page]:
 @pytest.fixture
 def query(request: pytest.FixtureRequest) -> str:
     """A query string unique to the test, so requests and preflight caches never mix."""
-    return "t=" + request.node.name.replace("[", "-").replace("]", "")
+    name: str = request.node.name
+    return "t=" + name.replace("[", "-").replace("]", "")
 
 
 def api_app_factory(global_conf: dict[str, str], **local_conf: str) -> Any:

@@ -150,6 +150,8 @@ class Engine:
 # -- Chromium: Playwright ------------------------------------------------------------
 
 class ChromiumTab(Tab):
+    engine: ChromiumEngine
+
     def __init__(self, engine: ChromiumEngine, width: int, height: int) -> None:
         self.engine = engine
         self.context = engine.browser.new_context(viewport={"width": width, "height": height})
@@ -205,6 +207,8 @@ def chromium(path: str) -> Iterator[Engine]:
 # -- Firefox: marionette-driver -------------------------------------------------------------
 
 class FirefoxTab(Tab):
+    engine: FirefoxEngine
+
     def __init__(self, engine: FirefoxEngine, width: int, height: int) -> None:
         self.engine = engine
         client = engine.client
@@ -273,6 +277,8 @@ def firefox(path: str) -> Iterator[Engine]:
 # -- WebKitGTK: Selenium + WebKitWebDriver, under Xvfb -----------------------------------------
 
 class WebKitTab(Tab):
+    engine: WebKitEngine
+
     def __init__(self, engine: WebKitEngine, width: int, height: int) -> None:
         self.engine = engine
         engine.driver.get("about:blank")
