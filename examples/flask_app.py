@@ -23,7 +23,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import threading
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, Response, abort, jsonify, request
 
@@ -31,7 +31,7 @@ from cors_wsgi import CORSMiddleware
 
 #: cors_wsgi settings the Flask way: ``CORS_``-prefixed keys in ``app.config``
 #: (they could equally come from ``app.config.from_prefixed_env()`` or a file).
-CORS_CONFIG: dict[str, Any] = {
+CORS_CONFIG = {
     "CORS_ALLOW_ORIGINS": ["http://localhost:8080", "http://127.0.0.1:8080"],
     "CORS_ALLOW_METHODS": ["GET", "POST", "PUT", "DELETE"],
     "CORS_ALLOW_HEADERS": ["Content-Type", "Authorization"],
@@ -114,7 +114,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8000, help="TCP port (default: %(default)s)")
     args = parser.parse_args(argv)
     print(f"cors_wsgi example API on http://{args.host}:{args.port}/api/items", flush=True)
-    print(f"allowed origins: {', '.join(CORS_CONFIG['CORS_ALLOW_ORIGINS'])}  (Ctrl-C stops)", flush=True)
+    allowed = cast("list[str]", CORS_CONFIG["CORS_ALLOW_ORIGINS"])
+    print(f"allowed origins: {', '.join(allowed)}  (Ctrl-C stops)", flush=True)
     waitress.serve(create_app(), host=args.host, port=args.port)
 
 
