@@ -24,7 +24,7 @@ from dataclasses import dataclass
 __all__ = ["PROBLEM_CODES", "CORSConfigError", "Problem"]
 
 #: Every problem code, with what it means.  Codes are API: stable across
-#: releases, safe to match on.  The README's table is checked against this.
+#: releases, safe to match on.  The table in docs/refused.rst is checked against this.
 PROBLEM_CODES: dict[str, str] = {
     "no-origins": "no origin pattern and no regex: every request would be refused",
     "wildcard-origin-with-credentials": "'*' together with allow_credentials=True",

@@ -90,7 +90,7 @@ class BackgroundHook:
         goes on.
     :param max_pending: most refusals waiting for ``hook`` (``1`` to
         ``1_000_000``, default ``10_000``); when full, new refusals are
-        dropped and counted in :attr:`dropped`, so a flood of refused
+        dropped and counted in ``dropped``, so a flood of refused
         requests costs bounded memory.
     :raises ValueError: for a ``hook`` that is not callable or a
         ``max_pending`` out of range.

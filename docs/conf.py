@@ -38,9 +38,15 @@ nitpick_ignore = [
     # Type aliases of cors_wsgi.fetch / testing: (name, value) pairs and a credentials mode.
     ("py:class", "Header"),
     ("py:class", "Credentials"),
+    # Internal classes in public annotations (Route.engine, PathMap.match's return).
+    ("py:class", "cors_wsgi._engine.Engine"),
+    ("py:class", "cors_wsgi._engine.Ambiguous"),
 ]
 # Standard-library classes in annotations: intersphinx would need the network.
-nitpick_ignore_regex = [("py:class", r"(re|datetime|collections\.abc|typing|logging|os|sqlite3)\.\w+")]
+nitpick_ignore_regex = [
+    ("py:class", r"(re|datetime|collections\.abc|typing|logging|os|sqlite3)\.\w+"),
+    ("py:exc", r"sqlite3\.\w+"),
+]
 
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"

@@ -119,7 +119,7 @@ def pyramid_ini_on_port(port: int, directory: Path) -> Path:
     return copy
 
 
-#: The server commands the README's "Use it with" section shows, verbatim; the
+#: The server commands docs/frameworks.rst ("Servers") shows, verbatim; the
 #: tests run each with its port (8000 or 6543) moved to a free one.
 SERVER_COMMANDS = {
     "flask-gunicorn": "gunicorn 'examples.flask_app:create_app()' -b 127.0.0.1:8000",

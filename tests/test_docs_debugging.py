@@ -1,4 +1,4 @@
-"""README "Debugging a blocked request": the commands print what it shows, its code runs, its table is complete."""
+"""docs/debugging.rst: the commands print what it shows, its code runs, its tables are complete."""
 
 from __future__ import annotations
 
@@ -13,9 +13,23 @@ from cors_wsgi.fetch import STEPS
 from cors_wsgi.testing import CORSAssertionError
 
 ROOT = Path(__file__).resolve().parent.parent
-SECTION = (ROOT / "README.rst").read_text().split("Debugging a blocked request\n---")[1].split("\nPerformance\n---")[0]
+PAGE = (ROOT / "docs" / "debugging.rst").read_text()
 EXAMPLE_INI = ROOT / "examples" / "app.ini"
 CHECK_ARGS = ["--origin", "http://localhost:8080", "--method", "PUT", "--header", "X-Token: t", "--path", "/api/items/1"]
+
+
+def section(title: str) -> str:
+    """The text under the heading ``title``, up to the next heading of the same or a higher level."""
+    levels = "=-~"  # the page's underlines, outermost first
+    match = re.search(rf"(?m)^{re.escape(title)}\n([=~-])\1+\n", PAGE)
+    assert match, f"no section {title!r} in docs/debugging.rst"
+    higher = "".join("\\" + level for level in levels[: levels.index(match.group(1)) + 1])
+    rest = PAGE[match.end():]
+    end = re.search(rf"(?m)^\S.*\n[{higher}]{{3,}}\n", rest)
+    return rest[: end.start()] if end else rest
+
+
+SECTION = section("Debugging a blocked request")
 
 
 def blocks(language: str) -> list[str]:
@@ -39,7 +53,7 @@ def ini_with(tmp_path: Path, *, debug: bool = False, allow_headers: str | None =
 
 
 def test_step_table_lists_every_step_code() -> None:
-    table = SECTION.split("are stable:")[1]
+    table = section("Step codes").split("are stable:")[1]
     assert set(re.findall(r"   \* - ``([a-z-]+)``", table)) == set(STEPS)
 
 
@@ -66,8 +80,8 @@ def test_check_allows_after_the_fix(tmp_path: Path) -> None:
 
 def test_testing_block_runs_and_fails_as_its_comment_says() -> None:
     (block,) = blocks("py")
-    namespace: dict[str, object] = {"__name__": "readme_debugging"}
-    exec(compile(block, "README.rst", "exec"), namespace)
+    namespace: dict[str, object] = {"__name__": "docs_debugging"}
+    exec(compile(block, "docs/debugging.rst", "exec"), namespace)
     with pytest.raises(CORSAssertionError, match="blocked at step preflight-cors-check"):
         namespace["test_the_web_app_may_send_a_token"]()  # type: ignore[operator]
     namespace["test_other_sites_cannot_read_the_api"]()  # type: ignore[operator]
@@ -77,7 +91,7 @@ def test_explain_block_prints_what_it_shows() -> None:
     import doctest
 
     (block,) = blocks("pycon")
-    test = doctest.DocTestParser().get_doctest(block, {}, "README explain", "README.rst", 0)
+    test = doctest.DocTestParser().get_doctest(block, {}, "docs explain", "docs/debugging.rst", 0)
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
     runner.run(test)
     assert runner.summarize(verbose=False).failed == 0
@@ -86,6 +100,6 @@ def test_explain_block_prints_what_it_shows() -> None:
 def test_refusal_table_lists_every_reason_code() -> None:
     from cors_wsgi.refusals import REFUSAL_REASONS
 
-    table = SECTION.split("Reason code")[1].split("are stable:")[0]
+    table = section("Reason codes").split("Reason code")[1]
     listed = set(re.findall(r"``([a-z]+(?:-[a-z]+)+)``", table))
     assert set(REFUSAL_REASONS) <= listed
