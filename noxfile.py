@@ -1,7 +1,7 @@
 """nox sessions: the test suite on every supported CPython, the docs, the package.
 
     nox                          # everything below
-    nox -s tests                 # the suite (without browsers) on 3.10 ... 3.13
+    nox -s tests                 # the suite (without browsers) on 3.10 ... 3.13, with coverage
     nox -s tests-3.12            # one version
     nox -s docs                  # Sphinx with warnings as errors, then its doctests
     nox -s package               # sdist + wheel, twine check, wheel smoke test in a fresh venv
@@ -31,7 +31,8 @@ nox.options.reuse_existing_virtualenvs = False
 def tests(session: nox.Session) -> None:
     """The test suite; without arguments, everything except tests/browser."""
     session.install("-e", ".[testing]", "-e", "./examples")
-    args = session.posargs or ["-q", "--ignore=tests/browser"]
+    # Without arguments, branch coverage too; pyproject.toml's fail_under fails the session.
+    args = session.posargs or ["-q", "--ignore=tests/browser", "--cov", "--cov-report=term"]
     session.run("python", "-m", "pytest", "-p", "no:cacheprovider", *args)
 
 

@@ -3,10 +3,12 @@ escaped.
 
 Request values (method, path, origin, header values) come from the client.
 Written raw, a value holding ``ESC[2J`` or a newline can rewrite a terminal
-or forge a log line (flask-cors CVE-2024-1681).  :func:`escape` renders any
-value as a bounded, printable-ASCII ``repr``: control characters, non-ASCII
-text (bidi overrides, homoglyphs) and quotes are escaped, and long values are
-cut, so a log line costs bounded space whatever a client sends.
+or forge a log line (flask-cors CVE-2024-1681).  :func:`printable` is the
+one escaper of every printed request or server value (here, in
+``cors_wsgi.fetch`` and in the ``cors-wsgi`` command): control characters,
+non-ASCII text (bidi overrides, homoglyphs) and backslashes are escaped, and
+long values are cut, so a line costs bounded space whatever a client sends;
+:func:`escape` quotes a value with it for a log line.
 
 Tracebacks are escaped too: an application's exception message may hold
 request bytes (``ValueError("bad item " + environ["HTTP_X_ITEM"])``).  A
@@ -24,7 +26,7 @@ from __future__ import annotations
 import logging
 import traceback
 
-__all__ = ["MAX_LOGGED_LENGTH", "MAX_MESSAGE_LENGTH", "escape", "format_exception", "logger"]
+__all__ = ["MAX_LOGGED_LENGTH", "MAX_MESSAGE_LENGTH", "escape", "format_exception", "logger", "printable"]
 
 logger = logging.getLogger("cors_wsgi")
 
@@ -39,26 +41,41 @@ _CAUSE = "The above exception was the direct cause of the following exception:"
 _CONTEXT = "During handling of the above exception, another exception occurred:"
 
 
-def escape(value: object) -> str:
-    """``value`` as printable ASCII for a log line, e.g. ``'GET\\x1b[2J'``.
+def printable(text: str, limit: int | None = None, *, quote: str = "") -> str:
+    """``text`` as one line of printable ASCII: the one escaper for every
+    request or server value cors_wsgi prints (log lines, tracebacks,
+    ``cors_wsgi.fetch`` messages, the ``cors-wsgi`` command).
 
-    The ``ascii()`` form of the value (any type), cut to
-    :data:`MAX_LOGGED_LENGTH` characters and marked with ``...`` when longer:
-    at most ``MAX_LOGGED_LENGTH + 3`` characters whatever the client sent.
+    Each character outside ``' '``..``'~'``, the backslash and each
+    character of ``quote`` is written as in a Python string literal
+    (``\\n``, ``\\x1b``, ``\\u202e``, ``\\\\``, ``\\'``), so no escaped text can
+    pass for another.  With ``limit``, at most ``limit`` characters of the
+    escaped text are kept and ``...`` marks a cut: at most ``limit + 3``
+    characters, and the work bounded, whatever ``text`` holds.
     """
-    text = ascii(value[: MAX_LOGGED_LENGTH + 1] if isinstance(value, str) else value)
-    if len(text) > MAX_LOGGED_LENGTH:
-        return text[:MAX_LOGGED_LENGTH] + "..."
+    if limit is not None:
+        text = text[: limit + 1]
+    special = "\\" + quote
+    if not (text.isascii() and text.isprintable()) or any(ch in text for ch in special):
+        text = "".join(
+            ("\\" + ch if ch in special else ch) if " " <= ch <= "~" else ascii(ch)[1:-1] for ch in text
+        )
+    if limit is not None and len(text) > limit:
+        return text[:limit] + "..."
     return text
 
 
-def _printable(text: str, limit: int | None = None) -> str:
-    """``text`` on one line of printable ASCII: ``\\n``, ``\\x1b``, ``\\u202e``."""
-    if limit is not None and len(text) > limit:
-        text = text[:limit] + "..."
-    if text.isascii() and text.isprintable():
-        return text
-    return "".join(ch if " " <= ch <= "~" else ascii(ch)[1:-1] for ch in text)
+def escape(value: object) -> str:
+    """``value`` quoted for a log line, e.g. ``'GET\\x1b[2J'``: a ``str``
+    through :func:`printable` between single quotes (a quote inside written
+    ``\\'``), any other value as its ``ascii()`` form, cut to
+    :data:`MAX_LOGGED_LENGTH` characters (``...`` marks a cut) whatever the
+    client sent.
+    """
+    if isinstance(value, str):
+        return "'" + printable(value, MAX_LOGGED_LENGTH - 2, quote="'") + "'"
+    text = ascii(value)
+    return text if len(text) <= MAX_LOGGED_LENGTH else text[:MAX_LOGGED_LENGTH] + "..."
 
 
 def _message(error: BaseException) -> str:
@@ -70,7 +87,7 @@ def _message(error: BaseException) -> str:
         text = str(error)
     except Exception:
         text = "<str() of the exception raised>"
-    return f"{name}: {_printable(text, MAX_MESSAGE_LENGTH)}" if text else name
+    return f"{name}: {printable(text, MAX_MESSAGE_LENGTH)}" if text else name
 
 
 def format_exception(error: BaseException) -> str:
@@ -95,10 +112,10 @@ def format_exception(error: BaseException) -> str:
         if item.__traceback__ is not None:
             lines.append("Traceback (most recent call last):")
             for frame in traceback.format_tb(item.__traceback__):
-                lines.extend(_printable(line) for line in frame.rstrip("\n").split("\n"))
+                lines.extend(printable(line) for line in frame.rstrip("\n").split("\n"))
         lines.append(_message(item))
         for note in getattr(item, "__notes__", None) or ():
-            lines.append(_printable(str(note), MAX_MESSAGE_LENGTH))
+            lines.append(printable(str(note), MAX_MESSAGE_LENGTH))
         if separator is not None:
             lines += ["", separator, ""]
     return "\n".join(lines)

@@ -41,6 +41,7 @@ from urllib.parse import urlsplit
 import click
 
 from cors_wsgi._exchange import Exchange, call_wsgi, exchange
+from cors_wsgi._log import printable
 from cors_wsgi.errors import CORSConfigError
 from cors_wsgi.fetch import (
     Request,
@@ -53,6 +54,9 @@ from cors_wsgi.fetch import (
     unsafe_request_header_names,
 )
 from cors_wsgi.middleware import CORSMiddleware
+
+#: Longest server or request value printed, in characters (then ``...``).
+SHOWN_LENGTH = 300
 
 __all__ = ["main"]
 
@@ -71,12 +75,6 @@ class CLIError(click.ClickException):
     server, timeout, bad ini.  Never a traceback."""
 
     exit_code = EXIT_ERROR
-
-
-def _printable(value: str, limit: int = 300) -> str:
-    """A server value made safe for a terminal: control characters escaped."""
-    shown = value if len(value) <= limit else value[:limit] + "..."
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in shown)
 
 
 def _reason_phrase(status: int) -> str:
@@ -137,17 +135,17 @@ def _print_exchange(result: Exchange, out: Callable[[str], None]) -> None:
     for label, method, sent, response, body in steps:
         out("")
         out(f"{label}:")
-        out(f"  > {method} {_printable(path)}")
+        out(f"  > {method} {printable(path, SHOWN_LENGTH)}")
         for name, value in sent:
-            out(f"  > {name}: {_printable(value)}")
+            out(f"  > {name}: {printable(value, SHOWN_LENGTH)}")
         if response is None:
             out("  (not sent: the browser stops after a failed preflight)")
             continue
         out(f"  < {response.status} {_reason_phrase(response.status)}".rstrip())
         for name, value in response.headers:
-            out(f"  < {name}: {_printable(value)}")
+            out(f"  < {name}: {printable(value, SHOWN_LENGTH)}")
         if response is result.preflight and not result.verdict.allowed and body.strip():
-            out(f"  < (body) {_printable(body.decode('utf-8', 'replace').strip().splitlines()[0], 200)}")
+            out(f"  < (body) {printable(body.decode('utf-8', 'replace').strip().splitlines()[0], 200)}")
     out("")
     verdict = result.verdict
     if verdict.allowed:
@@ -362,7 +360,8 @@ def probe(url: str, timeout: float, origin: str, method: str, headers: list[Head
     result = exchange(request, send)
     if result.response is not None and 300 <= result.response.status < 400 and not as_json:
         location = {n.lower(): v for n, v in result.response.headers}.get("location", "")
-        click.echo(f"(A redirect to {_printable(location)}: browsers follow it and check CORS again there; "
+        shown = printable(location, SHOWN_LENGTH)
+        click.echo(f"(A redirect to {shown}: browsers follow it and check CORS again there; "
                    "a redirect to another origin makes the request's origin `null`.)")
     _finish(result, as_json)
 
@@ -415,7 +414,7 @@ def origins_add(db: str, origin: str, credentials: bool, insecure: bool) -> None
         added = store.add(origin)
     except CORSConfigError as error:
         checked = f"checked with {store.rules}"
-        raise CLIError(f"{_printable(origin)} was not added ({checked}):\n{error}") from error
+        raise CLIError(f"{printable(origin, SHOWN_LENGTH)} was not added ({checked}):\n{error}") from error
     click.echo(f"added {origin}" if added else f"{origin} was already there")
     click.echo(f"checked with {store.rules}", err=True)
 
@@ -425,7 +424,8 @@ def origins_add(db: str, origin: str, credentials: bool, insecure: bool) -> None
 def origins_remove(db: str, origin: str, credentials: bool, insecure: bool) -> None:
     """Remove ORIGIN from DB."""
     removed = _store(db, credentials, insecure).remove(origin)
-    click.echo(f"removed {origin}" if removed else f"{_printable(origin)} was not there")
+    shown = printable(origin, SHOWN_LENGTH)
+    click.echo(f"removed {shown}" if removed else f"{shown} was not there")
 
 
 @origins.command("list")

@@ -50,6 +50,28 @@ Step                           Fails when
 =============================  =============================================================
 
 Step codes are API: stable across releases, safe to match on in tests.
+
+:func:`evaluate` is made of building blocks that are public too, for a test
+or tool that models one step of a browser (each cites its Fetch section):
+
+* the request: :func:`needs_preflight`, :func:`request_problem`,
+  :func:`is_safelisted_method`, :func:`is_forbidden_method`,
+  :func:`normalize_method`, :func:`is_safelisted_request_header`,
+  :func:`is_forbidden_request_header`, :func:`unsafe_request_header_names`,
+  and the headers a browser sends: :func:`preflight_request_headers`,
+  :func:`access_control_request_headers`, :func:`actual_request_headers`;
+* the response: :func:`cors_check`, :func:`preflight_check`,
+  :func:`get_header` and :func:`parse_list` (header values as Fetch reads
+  them), :func:`exposed_header_names` and :func:`readable_headers` (what a
+  script sees in ``response.headers``);
+* the CORS-preflight cache across requests: :func:`max_age` (with
+  :data:`DEFAULT_MAX_AGE` and a cap from :data:`BROWSER_MAX_AGE_CAPS`),
+  :func:`preflight_cache_entries` (what a preflight stores, as
+  :class:`CacheEntry` records) and :func:`preflight_cache_covers` (whether
+  they spare a later request its preflight);
+* the vocabulary: :class:`Request`, :class:`Response`, :class:`Verdict`,
+  ``Credentials`` (a credentials mode), :data:`STEPS` and
+  :data:`DIVERGENCES` (where shipping browsers differ from the standard).
 """
 
 from __future__ import annotations
@@ -60,6 +82,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from cors_wsgi._host import HostError, serialize_origin
+from cors_wsgi._log import printable
 from cors_wsgi._origins import parse_exact_origin
 from cors_wsgi._protocol import (
     FORBIDDEN_RESPONSE_HEADERS,
@@ -136,15 +159,15 @@ DIVERGENCES: dict[str, str] = {
 #: ``Access-Control-Max-Age`` when it is missing or invalid, in seconds
 #: (https://fetch.spec.whatwg.org/#http-access-control-max-age).
 DEFAULT_MAX_AGE = 5
-#: The "imposed limit" on max-age, in seconds, by browser.
+#: The "imposed limit" on max-age, in seconds, by browser engine
+#: (https://fetch.spec.whatwg.org/#cors-preflight-fetch-0 lets browsers cap it).
 BROWSER_MAX_AGE_CAPS: Mapping[str, int] = {"chromium": 7200, "firefox": 86400}
 
 
 
 def _show(value: str, limit: int = 120) -> str:
-    """A server or request value, quoted and escaped for a message or a log line."""
-    shown = value if len(value) <= limit else value[:limit] + "..."
-    return "`" + shown.encode("unicode_escape").decode("ascii").replace("`", "\\x60") + "`"
+    """A server or request value between backticks, escaped (``_log.printable``)."""
+    return "`" + printable(value, limit, quote="`") + "`"
 
 
 # -- the request ------------------------------------------------------------------------

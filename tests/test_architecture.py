@@ -6,6 +6,9 @@ never run, are left out)."""
 from __future__ import annotations
 
 import ast
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -103,3 +106,28 @@ def test_the_import_graph_has_no_cycle() -> None:
 
     for module in MODULES:
         visit(module, [])
+
+
+def test_no_block_of_six_lines_is_repeated_in_the_package(tmp_path: Path) -> None:
+    # pylint's duplicate-code check (signatures, docstrings and comments ignored,
+    # as pylint does by default): a repeated block belongs in one function.
+    result = subprocess.run(
+        [sys.executable, "-m", "pylint", "--disable=all", "--enable=duplicate-code",
+         "--min-similarity-lines=6", "--score=no", "--persistent=no", str(PACKAGE)],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_public_name_of_the_browser_model_has_a_caller_or_a_documented_use() -> None:
+    import cors_wsgi.fetch as fetch
+
+    used = {
+        alias.name
+        for path in PACKAGE.glob("*.py") if path.name != "fetch.py"
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.ImportFrom) and node.module == "cors_wsgi.fetch"
+        for alias in node.names
+    }
+    documented = set(re.findall(r"(?::\w+:`|``)(\w+)(?:`|``)", fetch.__doc__ or ""))
+    assert [name for name in fetch.__all__ if name not in used | documented] == []

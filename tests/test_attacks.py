@@ -10,6 +10,7 @@ many members, Hypothesis generates them instead of a hand-picked few.
 
 from __future__ import annotations
 
+import ast
 import http.client
 import ipaddress
 import logging
@@ -23,7 +24,7 @@ import webtest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from cors_wsgi import CORSConfigError, CORSMiddleware, CORSPolicy
+from cors_wsgi import CORSConfigError, CORSMiddleware, CORSPolicy, _log
 from tests.conftest import API, RecordingApp, cors_headers, discard_response, make_client, preflight_headers
 from tests.servers import serve, serve_wsgiref
 
@@ -715,6 +716,30 @@ def printable(text: str) -> bool:
     return all(" " <= ch <= "~" for ch in text)
 
 
+@given(text=HOSTILE)
+def test_escaped_text_reads_back_as_exactly_what_was_sent(text: str) -> None:
+    # The one escaper (log lines, tracebacks, cors_wsgi.fetch, the CLI): no two
+    # inputs print alike, so a client cannot make its value pass for another.
+    shown = _log.printable(text, quote="'")
+    assert printable(shown)
+    assert ast.literal_eval("'" + shown + "'") == text
+
+
+@given(text=HOSTILE, limit=st.integers(1, 100))
+def test_escaped_text_is_cut_to_its_limit_whatever_it_holds(text: str, limit: int) -> None:
+    shown = _log.printable(text * 50, limit)
+    assert len(shown) <= limit + 3
+    assert shown.endswith("...") or len(text * 50) <= limit
+
+
+@given(text=HOSTILE)
+def test_log_escape_is_the_escaper_between_quotes(text: str) -> None:
+    shown = _log.escape(text)
+    assert printable(shown)
+    if not shown.endswith("...'"):
+        assert ast.literal_eval(shown) == text
+
+
 def raising(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     raise RuntimeError("boom")
 
@@ -809,6 +834,43 @@ def test_escaped_traceback_keeps_frames_and_the_record_keeps_the_exception(
     assert record.exc_info is not None
     assert isinstance(record.exc_info[1], ValueError)
     assert "in raising_with_the_request" in formatted(record)
+
+
+def test_chained_exception_causes_are_logged_escaped_in_order(caplog: pytest.LogCaptureFixture) -> None:
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        try:
+            raise LookupError("tenant\nINFO forged cause")
+        except LookupError as error:
+            raise RuntimeError("lookup failed") from error
+
+    with caplog.at_level(logging.ERROR, logger="cors_wsgi"):
+        CORSMiddleware(app, CAUGHT, catch_exceptions=True)({"REQUEST_METHOD": "GET", "PATH_INFO": "/"},
+                                                           discard_response)
+    lines = formatted(caplog.records[0]).split("\n")
+    cause = lines.index("LookupError: tenant\\nINFO forged cause")
+    assert "The above exception was the direct cause of the following exception:" in lines[cause:]
+    assert lines[-1] == "RuntimeError: lookup failed"
+    assert all(printable(line) for line in lines)
+
+
+def test_exception_notes_and_unprintable_messages_are_logged_escaped(caplog: pytest.LogCaptureFixture) -> None:
+    class UnprintableError(Exception):
+        def __str__(self) -> str:
+            raise RuntimeError("no str")
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        error = UnprintableError()
+        error.__notes__ = ["note\r\nERROR forged " + "x" * 5000]  # type: ignore[attr-defined]
+        raise error
+
+    with caplog.at_level(logging.ERROR, logger="cors_wsgi"):
+        CORSMiddleware(app, CAUGHT, catch_exceptions=True)({"REQUEST_METHOD": "GET", "PATH_INFO": "/"},
+                                                           discard_response)
+    lines = formatted(caplog.records[0]).split("\n")
+    assert lines[-2].endswith("UnprintableError: <str() of the exception raised>")
+    assert lines[-1].startswith("note\\r\\nERROR forged xxx")
+    assert lines[-1].endswith("...")
+    assert len(lines[-1]) < 2100  # the message bound, not the 5000 characters
 
 
 def test_predicate_exception_traceback_is_escaped(caplog: pytest.LogCaptureFixture) -> None:

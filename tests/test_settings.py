@@ -140,3 +140,32 @@ def test_django_settings_module_equals_the_constructor(monkeypatch: pytest.Monke
 def test_preflight_status_setting_is_converted_from_a_string() -> None:
     policy = CORSPolicy.from_settings({"CORS_ALLOW_ORIGINS": API, "CORS_PREFLIGHT_STATUS": "200"})
     assert policy.preflight_status == 200
+
+
+@pytest.mark.parametrize("written", ["none", " None ", ""])
+def test_max_age_setting_none_or_empty_means_no_max_age_header(written: str) -> None:
+    policy = CORSPolicy.from_settings({"CORS_ALLOW_ORIGINS": API, "CORS_MAX_AGE": written})
+    assert policy.max_age is None
+
+
+@pytest.mark.parametrize(
+    ("settings", "says"),
+    [
+        ({"CORS_ORIGIN_CACHE_SIZE": "ten"}, "expected a whole number, e.g. 60"),
+        ({"CORS_ALLOW_ORIGIN_PREDICATE": "os.path"}, "expected a dotted reference 'package.module:callable'"),
+        ({"CORS_ALLOW_ORIGIN_PREDICATE": "no_such_module_here:check"}, "cannot import 'no_such_module_here'"),
+        ({"CORS_ALLOW_ORIGIN_PREDICATE": "os.path:no_such_name"}, "'os.path' has no attribute 'no_such_name'"),
+        ({"CORS_ALLOW_ORIGIN_PREDICATE": "os.path:sep"}, "'os.path:sep' is not callable"),
+    ],
+)
+def test_string_setting_that_does_not_convert_says_what_was_expected(settings: dict[str, str], says: str) -> None:
+    with pytest.raises(CORSConfigError) as caught:
+        CORSPolicy.from_settings({"CORS_ALLOW_ORIGINS": API, **settings})
+    (problem,) = caught.value.problems
+    assert (problem.code, problem.argument) == ("invalid-value", next(iter(settings)))
+    assert says in problem.message
+
+
+def test_blank_regex_setting_means_no_regex() -> None:
+    policy = CORSPolicy.from_settings({"CORS_ALLOW_ORIGINS": API, "CORS_ALLOW_ORIGIN_REGEX": "\n  \n"})
+    assert policy == CORSPolicy(allow_origins=[API])
