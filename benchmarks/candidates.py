@@ -274,13 +274,13 @@ def _compiled() -> Wsgi:
     )
 
 
-def _baseline() -> Wsgi:
+def _baseline(origins: Iterable[str] = ORIGINS) -> Wsgi:
     """An earlier cors_wsgi, copied by ``baseline.py`` (package ``cors_wsgi_baseline``)."""
     import cors_wsgi_baseline as baseline
 
     return baseline.CORSMiddleware(  # type: ignore[no-any-return]
         bare_app, baseline.CORSPolicy(
-            allow_origins=list(ORIGINS), allow_methods=list(METHODS), allow_headers=list(HEADERS),
+            allow_origins=list(origins), allow_methods=list(METHODS), allow_headers=list(HEADERS),
             expose_headers=list(EXPOSE), allow_credentials=True, max_age=MAX_AGE,
         ),
     )
@@ -325,6 +325,9 @@ SPECS: tuple[Spec, ...] = (
     # The scale policy (scale scenarios only).
     Spec("cors_wsgi 1,050", "bare app", (),
          lambda: CORSMiddleware(bare_app, policy(SCALE_EXACT + SCALE_WILDCARDS)), False, "scale"),
+    # Only with compare.py --baseline DIR: the earlier cors_wsgi under the scale policy.
+    Spec("cors_wsgi 1,050 (baseline)", "bare app", ("cors_wsgi_baseline",),
+         lambda: _baseline(SCALE_EXACT + SCALE_WILDCARDS), False, "scale"),
     Spec("wsgicors 1,050", "bare app", ("wsgicors",),
          lambda: _wsgicors(SCALE_EXACT + SCALE_WILDCARDS), False, "scale"),
 )
