@@ -61,6 +61,15 @@ def _parse_pattern(item: str, argument: str, problems: list[Problem]) -> OriginP
             "origin. Serve the page over http://localhost:PORT and list that.",
         )
         return None
+    if _looks_like_regex(item):
+        problem(
+            "regex-in-allow-origins",
+            "this is a regular expression, but allow_origins compares origins literally (only "
+            "'https://*.example.com' and 'http://localhost:*' are wildcards), so it would never "
+            "match. Pass it as allow_origin_regex, where it must match the whole origin (as "
+            "flask-cors' origins regexes do; '^' and '$' may be left out).",
+        )
+        return None
     if item != item.strip():
         problem("origin-not-serialized",
                 f"remove the surrounding whitespace: write {item.strip()!r}.")
@@ -162,6 +171,20 @@ def _parse_pattern(item: str, argument: str, problems: list[Problem]) -> OriginP
         )
         return None
     return OriginPattern(scheme, canonical_host, canonical_port, subdomains)
+
+
+#: What only a regex holds: an escape, an anchor, a group, an alternation, a
+#: '+', '.*' at either end, ']*', '?' in 'https?:' or after a group or class
+#: (elsewhere it starts a query), or a '[' that opens no bracketed host.
+_REGEX_SIGNS = re.compile(
+    r"[\\^$|(){}+]|^\.\*|\.\*$|\]\*|\?(?=:)|[)\]]\?|\[(?![^\]]+\](?::[0-9*]*)?$)"
+)
+
+
+def _looks_like_regex(item: str) -> bool:
+    """True for ``r"https?://.*\\.example\\.com"`` and ``r".*.example.com"``,
+    false for origins, wildcards and mistyped origins (``"https://*.a.com"``)."""
+    return _REGEX_SIGNS.search(item) is not None
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,19 @@ polynomial: a loop whose text can also lead into a second loop over the same
 text), so the engine's work is linear in the length of the origin (which is
 capped at 512 characters anyway).  Only the
 characters a serialized origin can hold are considered, because only origins
-of that shape ever reach the regex.
+of that shape ever reach the regex.  One relaxation, exact for the engine:
+a greedy loop over every origin character that may end the match (``.*`` or
+``.*$`` last, as in flask-cors' ``http?://\\w*\\.?example\\.com:?\\d*/?.*``)
+ends the search the first time any route reaches it (it reads the rest of
+the origin, and what follows it matches the empty rest), so routes that meet
+there are not counted.  A lazy ``.*?`` is not relaxed: it tries the rest of
+the pattern at every character.
+
+**Anchors.**  ``^``/``\\A`` and ``$``/``\\Z`` are accepted where they always
+hold on a full match of an origin: before anything is read and after
+everything is read, at the ends of the pattern or of each of its top-level
+alternatives (``^https://a\\.example\\.org$|^https://b\\.example\\.com$``);
+there they are dropped.  Anywhere else they are refused.
 
 **Trusts no stranger** (with credentials).  Every alternative the regex
 can take (alternations and optional parts are expanded) must read, in this
@@ -122,6 +134,7 @@ class _Rep:
     min: int
     max: int | None  # None: unbounded
     body: _Node
+    lazy: bool = False  # ``*?``, ``+?``: the tail is tried before another round
 
 
 _Node = _Chars | _Seq | _Alt | _Rep
@@ -193,14 +206,37 @@ def _chars(chars: frozenset[str], any: bool = False) -> _Chars:
     return _Chars(chars, any)
 
 
-def _convert(pattern: object, flags: int, top: bool = False) -> _Node:
+def _reads(entry: tuple[object, Any]) -> bool:
+    """True when a parse-tree entry can read a character (anchors and empty
+    alternatives, as sre leaves after factoring ``^a$|^a$``, read none)."""
+    op, av = entry
+    if op is _sre.AT:
+        return False
+    if op is _sre.BRANCH:
+        return any(_reads(e) for option in av[1] for e in option)
+    if op is _sre.SUBPATTERN:
+        return any(_reads(e) for e in av[3])
+    return True
+
+
+def _convert(pattern: object, flags: int, at_start: bool = False, at_end: bool = False) -> _Node:
     """The sre parse tree -> our tree; refuse what cannot be proven.
 
-    Groups are kept as one-item sequences so that their cost to the engine
-    counts towards :data:`MAX_POSITIONS`."""
+    ``at_start`` (``at_end``): every route reaches this part having read
+    nothing (and leaves it with nothing left to read), as the first (last)
+    part of the whole pattern or of one of its top-level alternatives is.
+    There ``^``/``\\A`` (``$``/``\\Z``) always hold on a full match of an
+    origin (which has no newline), so they are dropped; anywhere else they
+    are refused.  Groups are kept as one-item sequences so that their cost
+    to the engine counts towards :data:`MAX_POSITIONS`."""
     items: list[_Node] = []
     entries = list(pattern)  # type: ignore[call-overload]
+    # Where the parts that read text begin and end: around them, nothing is read.
+    first = next((i for i, e in enumerate(entries) if _reads(e)), len(entries))
+    last = max((i for i, e in enumerate(entries) if _reads(e)), default=-1)
     for index, (op, av) in enumerate(entries):
+        starts = at_start and index <= first
+        ends = at_end and index >= last
         if op in (_sre.LITERAL, _sre.NOT_LITERAL, _sre.IN) and flags & _IGNORECASE and _non_ascii(op, av):
             # Python folds case beyond ASCII (U+017F matches s, U+0131 i); refuse
             # rather than guess which origin characters such a part matches.
@@ -208,6 +244,12 @@ def _convert(pattern: object, flags: int, top: bool = False) -> _Node:
                 "regex-unsupported",
                 "a non-ASCII character in a case-insensitive pattern may match ASCII letters "
                 "(U+017F matches 's'); origins are ASCII, so write the ASCII characters.",
+            )
+        if op is _sre.LITERAL and chr(av).isspace():
+            raise _RefusedError(
+                "regex-unsupported",
+                "the pattern holds whitespace, which no origin does; for several regexes pass a "
+                "list (in an ini file, one regex per line).",
             )
         if op is _sre.LITERAL:
             items.append(_chars(frozenset(v for v in _variants(chr(av), flags) if v in ORIGIN_ALPHABET)))
@@ -220,21 +262,23 @@ def _convert(pattern: object, flags: int, top: bool = False) -> _Node:
             items.append(_chars(_set_chars(av, flags)))
         elif op is _sre.SUBPATTERN:
             _group, add_flags, del_flags, sub = av
-            items.append(_Seq((_convert(sub, (flags | add_flags) & ~del_flags),)))
+            items.append(_Seq((_convert(sub, (flags | add_flags) & ~del_flags, starts, ends),)))
         elif op is _sre.BRANCH:
-            items.append(_Alt(tuple(_convert(option, flags) for option in av[1])))
+            items.append(_Alt(tuple(_convert(option, flags, starts, ends) for option in av[1])))
         elif op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT):
             low, high, sub = av
-            items.append(_Rep(low, None if high is _sre.MAXREPEAT else high, _convert(sub, flags)))
-        elif op is _sre.AT and top and (
-            (index == 0 and av in _START_ANCHORS) or (index == len(entries) - 1 and av in _END_ANCHORS)
-        ):
+            items.append(_Rep(
+                low, None if high is _sre.MAXREPEAT else high, _convert(sub, flags), op is _sre.MIN_REPEAT
+            ))
+        elif op is _sre.AT and ((starts and av in _START_ANCHORS) or (ends and av in _END_ANCHORS)):
             continue  # the whole origin is matched (fullmatch): ^ and $ at the ends change nothing
         elif op is _sre.AT:
             raise _RefusedError(
                 "regex-unsupported",
-                "anchors and word boundaries may only stand at the very start (^) or end ($); "
-                "the whole origin is always matched.",
+                "anchors and word boundaries may only stand at the very start (^) or end ($) of "
+                "the pattern or of each of its top-level alternatives, as in "
+                "r'^https://a\\.example\\.com$|^https://b\\.example\\.com$'; the whole origin is "
+                "always matched, so they may also be left out.",
             )
         elif op in (_sre.ASSERT, _sre.ASSERT_NOT):
             raise _RefusedError("regex-unsupported", "lookahead and lookbehind assertions are not supported.")
@@ -261,6 +305,8 @@ class _Automaton:
     chars: list[frozenset[str]] = field(default_factory=list)
     follow: list[dict[int, int]] = field(default_factory=list)
     steps: int = 0
+    #: Positions of greedy loops over every origin character (``.*``).
+    any_loops: set[int] = field(default_factory=set)
 
     def count(self) -> None:
         """One more unit of the engine's work per character: a position, a
@@ -333,7 +379,7 @@ def _build(node: _Node, auto: _Automaton) -> _Glushkov:
         )
     parts: list[Callable[[], _Glushkov]] = [_builder(body, auto)] * node.min
     if node.max is None:
-        parts.append(lambda: _build_loop(body, auto))
+        parts.append(lambda: _build_loop(body, auto, greedy=not node.lazy))
     elif node.max > node.min:
         count = node.max - node.min
         parts.append(lambda: _build_chain(body, count, auto))
@@ -381,8 +427,12 @@ def _build_chain(body: _Node, count: int, auto: _Automaton) -> _Glushkov:
     return first, last, 1 if count > 1 else min(2, 1 + (e if count else 0))
 
 
-def _build_loop(body: _Node, auto: _Automaton) -> _Glushkov:
+def _build_loop(body: _Node, auto: _Automaton, greedy: bool) -> _Glushkov:
     f, la, e = _build(body, auto)
+    while isinstance(body, _Seq) and len(body.items) == 1:
+        body = body.items[0]
+    if greedy and isinstance(body, _Chars) and body.chars == ORIGIN_ALPHABET:
+        auto.any_loops.update(f)
     if e:
         raise _RefusedError(
             "regex-backtracking",
@@ -395,11 +445,18 @@ def _build_loop(body: _Node, auto: _Automaton) -> _Glushkov:
 
 def _linear_time_problem(tree: _Node) -> RegexProblem | None:
     auto = _Automaton()
-    first, _last, _empty = _build(tree, auto)
+    first, last, _empty = _build(tree, auto)
     chars, follow = auto.chars, auto.follow
+    # A greedy loop over every origin character that may end the match
+    # (``.*`` or ``.*$`` at the end) ends the search the first time any
+    # route reaches it: it reads the rest of the origin (no origin character
+    # stops it) and what follows it matches the empty rest.  So routes that
+    # meet there, or one route there beside another, cost nothing: such
+    # pairs are not followed.
+    final = auto.any_loops & last.keys()
 
     def overlap(p: int, q: int) -> bool:
-        return not chars[p].isdisjoint(chars[q])
+        return not chars[p].isdisjoint(chars[q]) and p not in final and q not in final
 
     ambiguous = RegexProblem(
         "regex-backtracking",
@@ -415,7 +472,7 @@ def _linear_time_problem(tree: _Node) -> RegexProblem | None:
     for row in (first, *follow):
         targets = [q for q in row if chars[q]]
         for q in targets:
-            if row[q] > 1:
+            if row[q] > 1 and q not in final:
                 return ambiguous  # two routes to one position: they have met
         for i, p in enumerate(targets):
             for q in targets[i + 1 :]:
@@ -836,7 +893,7 @@ def check_regex(
     browser could send and the regex really matches.
     """
     try:
-        tree = _convert(_sre_parse.parse(source, flags), flags, top=True)
+        tree = _convert(_sre_parse.parse(source, flags), flags, at_start=True, at_end=True)
     except _RefusedError as refused:
         return [refused.problem]
     problems: list[RegexProblem] = []

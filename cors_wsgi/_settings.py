@@ -14,6 +14,7 @@ import difflib
 import re
 from collections.abc import Callable, Iterable, Mapping
 
+from cors_wsgi import _migration
 from cors_wsgi.errors import Problem
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "middleware_arguments",
     "prefixed",
     "rename",
+    "unknown_key_message",
 ]
 
 _SEPARATORS = re.compile(r"[\s,]+")
@@ -90,11 +92,22 @@ def to_callable(value: str) -> object:
 
 
 def to_regexes(value: str) -> str | tuple[str, ...] | None:
-    """One regex per line (a regex may hold spaces and commas, as in
-    ``{1,3}``): one line -> ``str``, several -> a tuple, none -> ``None``."""
+    """One regex per line (a regex may hold commas, as in ``{1,3}``): one
+    line -> ``str``, several -> a tuple, none -> ``None``.
+
+    :raises ValueError: for whitespace inside a line, which no origin holds
+        (two regexes written on one line).
+    """
     lines = [line.strip() for line in value.splitlines() if line.strip()]
     if not lines:
         return None
+    for line in lines:
+        if any(char.isspace() for char in line):
+            parts = " and ".join(repr(part) for part in line.split())
+            raise ValueError(
+                f"{line!r} holds whitespace, which no origin does: write one regex per line, "
+                f"each indented under the key ({parts} on lines of their own)"
+            )
     return lines[0] if len(lines) == 1 else tuple(lines)
 
 
@@ -162,20 +175,17 @@ def convert(
     """
     policy: dict[str, object] = {}
     middleware: dict[str, object] = {}
-    known = [*POLICY_CONVERTERS, *MIDDLEWARE_CONVERTERS]
+    listed_with: str | None = None  # the key whose problem lists every known key
     for key, value in settings.items():
         if key in POLICY_CONVERTERS:
             target, converter = policy, POLICY_CONVERTERS[key]
         elif key in MIDDLEWARE_CONVERTERS:
             target, converter = middleware, MIDDLEWARE_CONVERTERS[key]
         else:
-            close = difflib.get_close_matches(key, known, n=1)
-            hint = f" did you mean {key_name(close[0])!r}?" if close else ""
-            problems.append(Problem(
-                "unknown-key", key_name(key), value,
-                f"not a cors_wsgi setting;{hint} Known: "
-                f"{', '.join(key_name(k) for k in known)}.",
-            ))
+            message = unknown_key_message(key, key_name, listed_with=listed_with)
+            if listed_with is None and _KNOWN in message:
+                listed_with = key_name(key)
+            problems.append(Problem("unknown-key", key_name(key), value, message))
             continue
         if isinstance(value, str):
             try:
@@ -185,6 +195,31 @@ def convert(
         else:
             target[key] = value
     return policy, middleware
+
+
+_KNOWN = " Known: "
+
+
+def unknown_key_message(
+    key: str, key_name: Callable[[str], str] = str, *, listed_with: str | None = None
+) -> str:
+    """Why ``key`` (argument-named: ``"preflight_max_age"``) is refused and
+    what to write instead: the exact counterpart of a flask-cors or
+    django-cors-headers name (from ``_migration.PEER_KEYS``), else the
+    closest cors_wsgi key and every known key, unless they were already
+    listed with the key ``listed_with`` (once per error)."""
+    setting = key_name(key) != key
+    rows = _migration.find(key, setting=setting)
+    if rows:
+        return "not a cors_wsgi setting. " + " ".join(
+            _migration.hint(row, key_name, setting=setting) for row in rows
+        )
+    known = [*POLICY_CONVERTERS, *MIDDLEWARE_CONVERTERS]
+    close = difflib.get_close_matches(key, known, n=1)
+    message = "not a cors_wsgi setting" + (f"; did you mean {key_name(close[0])!r}?" if close else ".")
+    if listed_with is None:
+        return f"{message}{_KNOWN}{', '.join(key_name(k) for k in known)}."
+    return f"{message} The known keys are listed with {listed_with}."
 
 
 def middleware_arguments(

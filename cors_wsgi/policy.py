@@ -22,10 +22,11 @@ Rules come from the WHATWG Fetch standard, "CORS protocol"
 from __future__ import annotations
 
 import datetime
+import functools
 import inspect
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, Concatenate, NoReturn, ParamSpec
 
 from cors_wsgi._engine import Engine, OriginMatcher, PredicateCache
 from cors_wsgi._host import is_loopback_host, registrable_domain
@@ -105,6 +106,38 @@ def _items(value: object, argument: str, problems: list[Problem]) -> tuple[str, 
 
 def _dedupe(items: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(items))
+
+
+_P = ParamSpec("_P")
+
+
+def _peer_keywords(
+    init: Callable[Concatenate[CORSPolicy, _P], None],
+) -> Callable[Concatenate[CORSPolicy, _P], None]:
+    """``CORSPolicy(origins=..., supports_credentials=True)``, keyword arguments
+    of flask-cors, raise :class:`CORSConfigError` with each one's cors_wsgi
+    counterpart (``_migration.PEER_KEYS``) and every other problem, instead
+    of Python's bare ``TypeError``.  Other unknown keywords stay a ``TypeError``."""
+
+    @functools.wraps(init)
+    def checked(self: CORSPolicy, /, *args: _P.args, **kwargs: _P.kwargs) -> None:
+        from cors_wsgi import _migration, _settings
+
+        peers = [key for key in kwargs if key not in _FIELDS and _migration.find(key, setting=False)]
+        if not peers:
+            init(self, *args, **kwargs)
+            return
+        problems = [
+            Problem("unknown-key", key, kwargs.pop(key), _settings.unknown_key_message(key))
+            for key in peers
+        ]
+        try:
+            init(self, *args, **kwargs)
+        except CORSConfigError as error:
+            problems.extend(error.problems)
+        raise CORSConfigError(problems)
+
+    return checked
 
 
 def _flag(value: object, argument: str, problems: list[Problem]) -> bool:
@@ -471,6 +504,7 @@ class CORSPolicy:
     probe_origins: tuple[str, ...]
     _engine: Engine
 
+    @_peer_keywords
     def __init__(
         self,
         *,

@@ -72,7 +72,7 @@ def test_unknown_cors_key_is_a_problem_naming_the_key() -> None:
         CORSPolicy.from_settings({"CORS_ALLOW_ORIGINS": API, "CORS_ALLOWED_ORIGINS": [API]})
     (problem,) = caught.value.problems
     assert (problem.code, problem.argument) == ("unknown-key", "CORS_ALLOWED_ORIGINS")
-    assert "did you mean 'CORS_ALLOW_ORIGINS'?" in problem.message
+    assert "CORS_ALLOWED_ORIGINS (django-cors-headers) is CORS_ALLOW_ORIGINS in cors_wsgi" in problem.message
 
 
 def test_constructor_problems_name_the_settings_key() -> None:
