@@ -7,25 +7,35 @@ step, the reason and the fix::
 
     cors-wsgi check app.ini --origin https://app.example.com --method PUT \\
         --header "X-Token: t" --path /api/items
+    cors-wsgi check 'myapp.wsgi:create_app()' --origin https://app.example.com --method PUT
     cors-wsgi probe https://api.example.com/items --origin https://app.example.com \\
         --method PUT --header "X-Token: t"
 
 ``check`` loads the PasteDeploy pipeline from an ini file (``--name``,
-default ``main``) and runs the request through it in-process; ``probe``
-sends it over HTTP to any live server (no cookies are sent).
+default ``main``), or imports a WSGI app named as gunicorn names it
+(``package.module:app``, ``package.module:create_app()``), and runs the
+request through it in-process; when the app is or wraps a
+``CORSMiddleware``, it prints the rule that decided, then the fix in the
+terms of its configuration (``add 'PUT' to allow_methods``).  ``probe``
+sends the request over HTTP to any live server (no cookies are sent).
 
-Exit status: 0 allowed, 1 blocked, 2 usage, configuration or network error.
+Exit status: 0 allowed, 1 blocked, 2 usage, configuration, import or network error.
 ``--json`` prints exactly one JSON object on stdout::
 
     {"allowed": false, "step": "preflight-headers", "reason": "...", "fix": "...",
      "notes": [...], "divergence": null,
      "preflight": {"request_headers": [...], "status": 204, "headers": [...]} | null,
      "response": {"sent": true, "request_headers": [...], "status": 200, "headers": [...]}}
+
+(``"fix"`` in HTTP terms), plus ``"rule"``, ``"refusal"``, ``"configuration_fix"``,
+``"option"`` and ``"nearest_origin"`` from ``check`` when it knows the policy.
 """
 
 from __future__ import annotations
 
+import ast
 import http.client
+import importlib
 import json
 import os
 import socket
@@ -35,7 +45,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import click
@@ -54,6 +64,9 @@ from cors_wsgi.fetch import (
     unsafe_request_header_names,
 )
 from cors_wsgi.middleware import CORSMiddleware
+
+if TYPE_CHECKING:
+    from cors_wsgi.explain import Explanation
 
 #: Longest server or request value printed, in characters (then ``...``).
 SHOWN_LENGTH = 300
@@ -123,7 +136,8 @@ def _describe_request(request: Request, out: Callable[[str], None]) -> None:
     out(f"The browser sends a preflight first: {'; '.join(why)}.")
 
 
-def _print_exchange(result: Exchange, out: Callable[[str], None]) -> None:
+def _print_exchange(result: Exchange, out: Callable[[str], None],
+                    explained: Explanation | None = None) -> None:
     request = result.request
     target = urlsplit(request.url or "")
     path = (target.path or "/") + (f"?{target.query}" if target.query else "")
@@ -152,7 +166,15 @@ def _print_exchange(result: Exchange, out: Callable[[str], None]) -> None:
         out("ALLOWED: the script can read the response.")
     else:
         out(f"BLOCKED at step {verdict.step}: {verdict.reason}")
-        out(f"Fix: {verdict.fix}")
+    if explained is not None:  # the rule that decided comes before any advice
+        out(f"cors_wsgi: {explained.rule}" + (f" [{explained.refusal}]" if explained.refusal else ""))
+    if not verdict.allowed:
+        fix = _configuration_fix(result, explained)
+        if fix is not None:
+            out(f"Fix: {fix}")
+            out(f"In HTTP terms: {verdict.fix}")
+        else:
+            out(f"Fix: {verdict.fix}")
         if verdict.divergence is not None:
             out("(Blocked by the standard; current browsers still allow it and will stop.)")
     for note in verdict.notes:
@@ -177,14 +199,25 @@ def _as_json(result: Exchange) -> dict[str, object]:
     return {**result.verdict.to_dict(), "preflight": preflight, "response": response}
 
 
-def _finish(result: Exchange, as_json: bool, rule: tuple[str, str | None] | None = None) -> None:
+def _configuration_fix(result: Exchange, explained: Explanation | None) -> str | None:
+    """The fix in configuration terms, when the policy's explanation has one
+    and agrees with the exchange that was run (the same failed step)."""
+    if explained is None or explained.option is None or explained.verdict.step != result.verdict.step:
+        return None
+    return explained.fix
+
+
+def _finish(result: Exchange, as_json: bool, explained: Explanation | None = None) -> None:
     if as_json:
-        extra = {} if rule is None else {"rule": rule[0], "refusal": rule[1]}
+        extra: dict[str, object] = {}
+        if explained is not None:
+            fix = _configuration_fix(result, explained)
+            extra = {"rule": explained.rule, "refusal": explained.refusal, "configuration_fix": fix,
+                     "option": explained.option if fix else None,
+                     "nearest_origin": explained.nearest_origin if fix else None}
         click.echo(json.dumps({**_as_json(result), **extra}))
     else:
-        _print_exchange(result, click.echo)
-        if rule is not None:
-            click.echo(f"cors_wsgi: {rule[0]}" + (f" [{rule[1]}]" if rule[1] else ""))
+        _print_exchange(result, click.echo, explained)
     sys.exit(EXIT_ALLOWED if result.verdict.allowed else EXIT_BLOCKED)
 
 
@@ -208,14 +241,18 @@ def main() -> None:
 # -- check ---------------------------------------------------------------------------------
 
 
+def _working_directory_importable() -> None:
+    cwd = os.getcwd()
+    if cwd not in sys.path:
+        sys.path.insert(0, cwd)  # as pserve and gunicorn do: apps in the working directory import
+
+
 def _load(config: str, name: str) -> Any:
     try:
         from paste.deploy import loadapp
     except ImportError as error:
         raise CLIError("cors-wsgi check needs PasteDeploy: pip install pastedeploy") from error
-    cwd = os.getcwd()
-    if cwd not in sys.path:
-        sys.path.insert(0, cwd)  # as pserve does: apps in the working directory import
+    _working_directory_importable()
     try:
         return loadapp(f"config:{os.path.abspath(config)}", name=name)
     except CORSConfigError as error:
@@ -226,20 +263,102 @@ def _load(config: str, name: str) -> Any:
         raise CLIError(f"{config}: cannot load [{name}]: {type(error).__name__}: {error}") from error
 
 
+def _dotted(node: ast.expr) -> list[str] | None:
+    """``a.b.c`` as ``["a", "b", "c"]``, or ``None`` for any other expression."""
+    if isinstance(node, ast.Name):
+        return [node.id]
+    if isinstance(node, ast.Attribute):
+        inner = _dotted(node.value)
+        return None if inner is None else [*inner, node.attr]
+    return None
+
+
+def _import_app(target: str) -> Any:
+    """The WSGI app named ``module:name`` or ``module:factory(args)``, as
+    gunicorn reads it (arguments are Python literals)."""
+    module_name, _, expression = target.partition(":")
+    shown = printable(target, SHOWN_LENGTH)
+    try:
+        tree = ast.parse(expression.strip(), mode="eval")
+    except SyntaxError:
+        tree = None
+    node = None if tree is None else tree.body
+    call = node if isinstance(node, ast.Call) else None
+    names = None if node is None else _dotted(call.func if call is not None else node)
+    if not module_name or names is None:
+        raise CLIError(f"{shown!r} is not 'module:name' or 'module:factory(...)'")
+    _working_directory_importable()
+    try:
+        app: Any = importlib.import_module(module_name)
+    except Exception as error:  # ImportError, or whatever the module raises: no traceback
+        why = str(error) if isinstance(error, ImportError) else f"{type(error).__name__}: {error}"
+        raise CLIError(f"cannot import {printable(module_name, SHOWN_LENGTH)!r}: {why}") from error
+    for depth, attribute in enumerate(names):
+        if not hasattr(app, attribute):
+            raise CLIError(f"{printable(module_name, SHOWN_LENGTH)!r} has no attribute "
+                           f"{'.'.join(names[: depth + 1])!r}")
+        app = getattr(app, attribute)
+    if call is not None:
+        try:
+            args = [ast.literal_eval(arg) for arg in call.args]
+            kwargs = {kw.arg: ast.literal_eval(kw.value) for kw in call.keywords if kw.arg is not None}
+        except ValueError as error:
+            raise CLIError(f"{shown!r}: the factory's arguments must be Python literals") from error
+        try:
+            app = app(*args, **kwargs)
+        except Exception as error:  # a factory can raise anything; no traceback
+            raise CLIError(f"{shown}: the factory raised {type(error).__name__}: {error}") from error
+    if not callable(app):
+        raise CLIError(f"{shown!r} is not a WSGI application: a {type(app).__name__} is not callable")
+    return app
+
+
+#: Attributes under which WSGI apps and wrappers keep the app they wrap
+#: (Flask's ``wsgi_app``, PasteDeploy filters' ``app``, ``functools.wraps``).
+WRAPPED_ATTRIBUTES = ("wsgi_app", "app", "application", "__wrapped__")
+
+
+def find_middleware(app: object, depth: int = 8) -> CORSMiddleware | None:
+    """The outermost :class:`CORSMiddleware` that is ``app`` or that ``app``
+    wraps (through :data:`WRAPPED_ATTRIBUTES`, at most ``depth`` levels), or ``None``."""
+    level, seen = [app], set()
+    for _ in range(depth + 1):
+        found = []
+        for candidate in level:
+            if isinstance(candidate, CORSMiddleware):
+                return candidate
+            if id(candidate) in seen:
+                continue
+            seen.add(id(candidate))
+            found += [getattr(candidate, name) for name in WRAPPED_ATTRIBUTES
+                      if getattr(candidate, name, None) is not None]
+        level = found
+    return None
+
+
 @main.command()
-@click.argument("config", type=click.Path(exists=True, dir_okay=False))
-@click.option("--name", default="main", show_default=True, help="The app or pipeline to load.")
+@click.argument("target")
+@click.option("--name", default=None, help="The app or pipeline of an ini file to load  [default: main].")
 @click.option("--path", default="/", show_default=True,
               help="The request's path and query, e.g. /api/items?id=1.")
 @_request_options
-def check(config: str, name: str, path: str, origin: str, method: str, headers: list[Header],
+def check(target: str, name: str | None, path: str, origin: str, method: str, headers: list[Header],
           credentials: bool, as_json: bool) -> None:
-    """Run one request through the pipeline of CONFIG (a PasteDeploy ini)
-    in-process and print the browser's verdict."""
+    """Run one request through TARGET in-process and print the browser's
+    verdict.  TARGET is a PasteDeploy ini file, or a WSGI app as gunicorn
+    names it: ``package.module:app`` or ``package.module:create_app()``.
+    When TARGET is or wraps a CORSMiddleware, the fix is in the terms of its
+    configuration."""
     if not path.startswith("/"):
         raise click.BadParameter("must start with '/'", param_hint="--path")
+    is_file = os.path.isfile(target)
+    if not is_file and ":" not in target:
+        raise click.BadParameter(f"{printable(target, SHOWN_LENGTH)!r} is neither a file nor "
+                                 "'module:callable'", param_hint="TARGET")
+    if not is_file and name is not None:
+        raise click.BadParameter("only for an ini file", param_hint="--name")
     request = _request(origin, method, headers, credentials, "http://localhost" + path)
-    app = _load(config, name)
+    app = _load(target, name or "main") if is_file else _import_app(target)
     if not as_json:
         _describe_request(request, click.echo)
 
@@ -249,11 +368,11 @@ def check(config: str, name: str, path: str, origin: str, method: str, headers: 
         except Exception as error:  # the app's own failure, reported like a server's 500
             raise CLIError(f"the application raised {type(error).__name__}: {error}") from error
 
-    rule = None
-    if isinstance(app, CORSMiddleware):  # the filter is outermost: say which rule decided
-        explained = app.explain(origin, method, headers, credentials, path.split("?", 1)[0])
-        rule = (explained.rule, explained.refusal)
-    _finish(exchange(request, send), as_json, rule)
+    middleware = find_middleware(app)  # say which rule decided, and the fix in its terms
+    explained = None
+    if middleware is not None:
+        explained = middleware.explain(origin, method, headers, credentials, path.split("?", 1)[0])
+    _finish(exchange(request, send), as_json, explained)
 
 
 # -- probe ---------------------------------------------------------------------------------

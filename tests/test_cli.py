@@ -40,6 +40,30 @@ def broken_factory(global_conf: dict[str, str], **local_conf: str) -> Any:
     raise RuntimeError("database unreachable")
 
 
+#: Targets for ``cors-wsgi check tests.test_cli:NAME``.
+wrapped_app = CORSMiddleware(hello_app, CORSPolicy(allow_origins=["http://localhost:9110"], allow_methods="PUT"))
+plain_app = hello_app
+not_an_app: dict[str, list[str]] = {"allow_origins": []}
+
+
+class Framework:
+    """An app that keeps the middleware as Flask does, in ``wsgi_app``."""
+
+    def __init__(self) -> None:
+        self.wsgi_app = CORSMiddleware(hello_app, {"/api/*": CORSPolicy(allow_origins=[PAGE])})
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        return self.wsgi_app(environ, start_response)
+
+
+def make_app(origin: str = PAGE) -> Any:
+    return CORSMiddleware(hello_app, CORSPolicy(allow_origins=[origin]))
+
+
+def failing_factory() -> Any:
+    raise RuntimeError("no database")
+
+
 INI = """\
 [app:api]
 use = call:tests.test_cli:app_factory
@@ -83,7 +107,8 @@ def test_check_blocks_a_header_the_filter_does_not_allow(ini: Path) -> None:
     assert result.exit_code == 1, result.output
     assert "BLOCKED at step preflight-cors-check" in result.stdout
     assert "(body) CORS preflight refused: request header not allowed" in result.stdout
-    assert "Fix: allow origin https://app.example.com with method PUT and headers x-token" in result.stdout
+    assert "Fix: add 'X-Token' to allow_headers in the policy for '/api/*'\n" in result.stdout
+    assert "In HTTP terms: allow origin https://app.example.com with method PUT and headers x-token" in result.stdout
     assert "(not sent: the browser stops after a failed preflight)" in result.stdout
 
 
@@ -139,6 +164,108 @@ def test_check_usage_errors_exit_2(ini: Path, args: list[str], message: str) -> 
     result = run(*full)
     assert result.exit_code == 2
     assert message in result.stderr
+
+
+# -- check module:callable ------------------------------------------------------------------------------
+
+def test_check_imports_a_wsgi_app_named_module_colon_attribute() -> None:
+    result = run("check", "tests.test_cli:wrapped_app", "--origin", "http://localhost:9110", "--method", "PUT")
+    assert result.exit_code == 0, result.output
+    assert "ALLOWED" in result.stdout
+
+
+def test_check_of_a_module_app_names_the_nearest_configured_origin() -> None:
+    result = run("check", "tests.test_cli:wrapped_app", "--origin", "http://127.0.0.1:9110")
+    assert result.exit_code == 1
+    assert ("Fix: add 'http://127.0.0.1:9110' to allow_origins (you allowed 'http://localhost:9110'; "
+            "127.0.0.1 and localhost are different hosts") in result.stdout
+
+
+def test_check_calls_a_factory_named_with_literal_arguments() -> None:
+    result = run("check", "tests.test_cli:make_app('https://other.example.com')", "--origin", PAGE)
+    assert result.exit_code == 1
+    assert "Fix: add 'https://app.example.com' to allow_origins" in result.stdout
+
+
+def test_check_finds_the_middleware_an_app_keeps_in_wsgi_app() -> None:
+    result = run("check", "tests.test_cli:Framework()", "--origin", PAGE, "--method", "PUT", "--path", "/api/x")
+    assert result.exit_code == 1
+    assert "Fix: add 'PUT' to allow_methods in the policy for '/api/*'" in result.stdout
+
+
+def test_check_of_the_flask_example_names_the_option_to_change() -> None:
+    result = run("check", "examples.flask_app:create_app()", "--origin", "http://localhost:8080", "--method",
+                 "PATCH", "--path", "/api/items/1")
+    assert result.exit_code == 1
+    assert "Fix: add 'PATCH' to allow_methods in the policy for '/api/*'" in result.stdout
+
+
+def test_check_of_an_app_without_cors_wsgi_gives_the_fix_in_http_terms() -> None:
+    result = run("check", "tests.test_cli:plain_app", "--origin", PAGE)
+    assert result.exit_code == 1
+    assert "Fix: send `Access-Control-Allow-Origin: https://app.example.com`" in result.stdout
+    assert "cors_wsgi:" not in result.stdout
+    assert "In HTTP terms" not in result.stdout
+
+
+def test_check_prints_the_rule_that_decided_before_the_fix() -> None:
+    lines = run("check", "tests.test_cli:wrapped_app", "--origin", "http://127.0.0.1:9110").stdout.splitlines()
+    starts = [line.split(" ", 1)[0] for line in lines if line.startswith(("BLOCKED", "cors_wsgi:", "Fix:", "In "))]
+    assert starts == ["BLOCKED", "cors_wsgi:", "Fix:", "In"]
+
+
+def test_check_json_carries_the_configuration_fix() -> None:
+    result = run("check", "tests.test_cli:wrapped_app", "--origin", "http://127.0.0.1:9110", "--json")
+    data = json.loads(result.stdout)
+    assert (data["option"], data["nearest_origin"]) == ("allow_origins", "http://localhost:9110")
+    assert data["configuration_fix"].startswith("add 'http://127.0.0.1:9110' to allow_origins")
+    assert data["fix"].startswith("send `Access-Control-Allow-Origin: http://127.0.0.1:9110`")
+
+
+@pytest.mark.parametrize(("target", "message"), [
+    ("no_such_module_xyz:app", "cannot import 'no_such_module_xyz': No module named 'no_such_module_xyz'"),
+    ("tests.test_cli:missing", "'tests.test_cli' has no attribute 'missing'"),
+    ("tests.test_cli:not_an_app", "is not a WSGI application: a dict is not callable"),
+    ("tests.test_cli:failing_factory()", "the factory raised RuntimeError: no database"),
+    ("tests.test_cli:make_app(PAGE)", "the factory's arguments must be Python literals"),
+    ("tests.test_cli:1 +", "is not 'module:name' or 'module:factory(...)'"),
+    (":app", "is not 'module:name' or 'module:factory(...)'"),
+    ("no-such-file.ini", "is neither a file nor 'module:callable'"),
+], ids=["no-module", "no-attribute", "not-callable", "factory-raises", "non-literal-argument", "bad-expression",
+        "no-module-name", "no-such-file"])
+def test_check_target_errors_are_one_line(target: str, message: str) -> None:
+    result = run("check", target, "--origin", PAGE)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+    assert result.stdout == ""
+
+
+def test_check_module_raising_on_import_is_a_one_line_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "exploding_app_xyz.py").write_text("raise RuntimeError('boom')\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    result = run("check", "exploding_app_xyz:app", "--origin", PAGE)
+    assert result.exit_code == 2
+    assert "cannot import 'exploding_app_xyz': RuntimeError: boom" in result.stderr
+
+
+def test_check_name_option_is_only_for_ini_files() -> None:
+    result = run("check", "tests.test_cli:wrapped_app", "--name", "api", "--origin", PAGE)
+    assert result.exit_code == 2
+    assert "only for an ini file" in result.stderr
+
+
+def test_find_middleware_looks_through_wrappers() -> None:
+    from cors_wsgi.cli import find_middleware
+
+    class Wrapper:
+        def __init__(self, app: Any) -> None:
+            self.app = app
+
+    inner = make_app()
+    assert find_middleware(Wrapper(Wrapper(inner))) is inner
+    assert find_middleware(hello_app) is None
 
 
 # -- probe: live servers -------------------------------------------------------------------------------

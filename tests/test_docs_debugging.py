@@ -38,7 +38,13 @@ def blocks(language: str) -> list[str]:
 
 
 def verdict_lines(text: str) -> list[str]:
-    return [line for line in text.splitlines() if line.startswith(("BLOCKED", "Fix:", "ALLOWED"))]
+    prefixes = ("BLOCKED", "cors_wsgi:", "Fix:", "In HTTP terms:", "ALLOWED")
+    return [line for line in text.splitlines() if line.startswith(prefixes)]
+
+
+def line_after(prefix: str, text: str) -> str:
+    (line,) = [line for line in text.splitlines() if line.startswith(prefix)]
+    return line.removeprefix(prefix)
 
 
 def ini_with(tmp_path: Path, *, debug: bool = False, allow_headers: str | None = None) -> Path:
@@ -57,15 +63,37 @@ def test_step_table_lists_every_step_code() -> None:
     assert set(re.findall(r"   \* - ``([a-z-]+)``", table)) == set(STEPS)
 
 
-def test_probe_block_shows_the_check_verdict_of_the_same_mistake() -> None:
-    probe_block, _ = blocks("text")
+def test_probe_block_shows_the_verdict_check_reaches_on_the_same_mistake() -> None:
+    probe_block = blocks("text")[0]
     result = CliRunner().invoke(main, ["check", str(EXAMPLE_INI), *CHECK_ARGS])
     assert result.exit_code == 1
-    assert verdict_lines(probe_block) == verdict_lines(result.stdout)
+    assert line_after("BLOCKED", probe_block) == line_after("BLOCKED", result.stdout)
+
+
+def test_probe_fix_is_what_check_prints_in_http_terms() -> None:
+    probe_block = blocks("text")[0]
+    result = CliRunner().invoke(main, ["check", str(EXAMPLE_INI), *CHECK_ARGS])
+    assert line_after("Fix: ", probe_block) == line_after("In HTTP terms: ", result.stdout)
+
+
+def test_check_block_prints_the_rule_then_the_fix_in_configuration_terms() -> None:
+    check_block = blocks("text")[1]
+    result = CliRunner().invoke(main, ["check", str(EXAMPLE_INI), *CHECK_ARGS])
+    assert verdict_lines(check_block) == verdict_lines(result.stdout)
+
+
+def test_check_block_of_a_module_names_the_nearest_configured_origin() -> None:
+    module_block = blocks("text")[2]
+    command = module_block.splitlines()[0]
+    assert command.startswith("$ cors-wsgi check 'examples.flask_app:create_app()'")
+    result = CliRunner().invoke(main, ["check", "examples.flask_app:create_app()", "--origin",
+                                       "http://127.0.0.1:9110", "--path", "/api/items"])
+    assert result.exit_code == 1
+    assert verdict_lines(module_block) == verdict_lines(result.stdout)
 
 
 def test_check_block_with_debug_names_the_header(tmp_path: Path) -> None:
-    _, check_block = blocks("text")
+    check_block = blocks("text")[3]
     result = CliRunner().invoke(main, ["check", str(ini_with(tmp_path, debug=True)), *CHECK_ARGS])
     assert result.exit_code == 1
     assert verdict_lines(check_block) == verdict_lines(result.stdout)
