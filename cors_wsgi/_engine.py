@@ -67,10 +67,12 @@ __all__ = [
     "ANSWER_CACHE_SIZE",
     "ERROR_STATUS",
     "MAX_REQUEST_HEADERS_LENGTH",
+    "NOT_CROSS_ORIGIN",
     "PREFLIGHT_FAILURE_STATUS",
     "PREFLIGHT_SUCCESS_STATUS",
     "ActualAnswer",
     "Ambiguous",
+    "Chooser",
     "Engine",
     "Header",
     "Middleware",
@@ -79,10 +81,12 @@ __all__ = [
     "PredicateCache",
     "PreflightAnswer",
     "Settings",
+    "Unanswered",
     "add_cors_headers",
     "is_origin_shaped",
     "is_token",
-    "refuse_ambiguous_path",
+    "merge_vary",
+    "refuse_unanswered",
     "report_refusal",
 ]
 
@@ -100,13 +104,6 @@ _ERROR_BODY = b"Internal Server Error\n"
 _ERROR_HEADERS: tuple[Header, ...] = (
     ("Content-Type", "text/plain; charset=utf-8"),
     ("Content-Length", str(len(_ERROR_BODY))),
-)
-#: A preflight on an ambiguous path (see ``CORSMiddleware``) is refused so.
-_AMBIGUOUS_BODY = b"CORS preflight refused: ambiguous path\n"
-_AMBIGUOUS_HEADERS: tuple[Header, ...] = (
-    ("Content-Type", "text/plain; charset=utf-8"),
-    ("Content-Length", str(len(_AMBIGUOUS_BODY))),
-    ("Vary", "Origin"),
 )
 
 #: Most request header names one preflight may ask for; more is refused
@@ -224,10 +221,12 @@ class Settings(Protocol):
     def log_refusals(self) -> bool: ...
 
 
-class PathChooser(Protocol):
-    """``paths.match(path)``: the route whose policy answers ``path``."""
+class Chooser(Protocol):
+    """``choose(environ)``: the route whose policy answers the request,
+    :class:`Unanswered` when no policy may answer it, or ``None`` when
+    nothing covers it (it passes through untouched)."""
 
-    def match(self, path: str) -> Route | Ambiguous | None: ...
+    def __call__(self, environ: WSGIEnvironment) -> Route | Unanswered | None: ...
 
 
 class Route(Protocol):
@@ -239,26 +238,51 @@ class Route(Protocol):
 
 class Middleware(Settings, Protocol):
     """What :func:`handle` reads of the middleware: the settings, and the
-    configuration, ``engine`` (one policy) or else ``paths``."""
+    configuration, ``engine`` (one policy for every request) or else
+    ``choose`` (the policy chosen per request), and ``vary``."""
 
     @property
     def engine(self) -> Engine | None: ...
     @property
-    def paths(self) -> PathChooser | None: ...
+    def choose(self) -> Chooser: ...
+    @property
+    def vary(self) -> tuple[str, ...]: ...
 
 
-class Ambiguous:
-    """The type of :data:`AMBIGUOUS`."""
+class Unanswered:
+    """A request no policy may answer (:data:`AMBIGUOUS`,
+    :data:`NOT_CROSS_ORIGIN`): a preflight gets ``403`` with ``body``, any
+    other request reaches the app and its response gets no CORS header."""
 
-    __slots__ = ()
+    __slots__ = ("body", "headers", "name", "reason")
+
+    def __init__(self, name: str, reason: str, body: bytes) -> None:
+        self.name = name
+        #: The :data:`~cors_wsgi.refusals.REFUSAL_REASONS` code reported.
+        self.reason = reason
+        self.body = body
+        self.headers: tuple[Header, ...] = (
+            ("Content-Type", "text/plain; charset=utf-8"),
+            ("Content-Length", str(len(body))),
+            ("Vary", "Origin"),
+        )
 
     def __repr__(self) -> str:
-        return "AMBIGUOUS"
+        return self.name
 
+
+#: The old name of :class:`Unanswered` (``cors_wsgi.paths.Ambiguous``).
+Ambiguous = Unanswered
 
 #: What a path chooser returns for a path whose two readings (as sent, and
 #: cleaned of ``//`` and dot segments) pick different patterns.
-AMBIGUOUS = Ambiguous()
+AMBIGUOUS = Unanswered("AMBIGUOUS", "path-ambiguous", b"CORS preflight refused: ambiguous path\n")
+
+#: What a view marked ``@no_cross_origin`` gets (:mod:`cors_wsgi.views`).
+NOT_CROSS_ORIGIN = Unanswered(
+    "NOT_CROSS_ORIGIN", "view-not-cross-origin",
+    b"CORS preflight refused: this view allows no cross-origin requests\n",
+)
 
 
 # -- origins -----------------------------------------------------------------------
@@ -831,19 +855,22 @@ def handle(
     """One request, from choosing its policy to the shim: ``CORSMiddleware.__call__``.
 
     ``middleware`` gives the configuration (``engine`` for one policy, else
-    ``paths``) and the settings (``app``, ``debug``, ``catch_exceptions``,
+    ``choose``) and the settings (``app``, ``debug``, ``catch_exceptions``,
     ``on_refusal``, ``log_refusals``)."""
     engine = middleware.engine
     pattern: str | None = None
     if engine is None:
-        # The one place the policy for a request is chosen: its path.
-        route = middleware.paths.match(environ.get("PATH_INFO", ""))  # type: ignore[union-attr]
+        # The one place the policy for a request is chosen: by its path
+        # (``PathMap.choose``), or by the view it reaches (``ViewChooser``).
+        route = middleware.choose(environ)
         if route is None:
             if "HTTP_ORIGIN" in environ:
                 report_refusal(middleware, None, "path-not-covered", environ, None)
             return middleware.app(environ, start_response)
-        if route is AMBIGUOUS:
-            return refuse_ambiguous_path(middleware, environ, start_response)
+        if middleware.vary:  # a resolver reads these request headers
+            start_response = _varying(start_response, middleware.vary)
+        if route.__class__ is Unanswered:
+            return refuse_unanswered(middleware, environ, start_response, route)
         engine, pattern = route.engine, route.pattern  # type: ignore[union-attr]
 
     origin: str | None = environ.get("HTTP_ORIGIN")
@@ -1047,17 +1074,17 @@ class _Prefetched:
 # -- requests no policy answers, and refusal reports ---------------------------------
 
 
-def refuse_ambiguous_path(
-    settings: Settings, environ: WSGIEnvironment, start_response: StartResponse
+def refuse_unanswered(
+    settings: Settings, environ: WSGIEnvironment, start_response: StartResponse, unanswered: Unanswered
 ) -> Iterable[bytes]:
-    """No policy's answer for a path that routers read differently: a
-    preflight gets ``403``, any other request reaches the app and gets no
-    CORS header."""
+    """No policy's answer (a path that routers read differently, a view
+    marked ``@no_cross_origin``): a preflight gets ``403``, any other request
+    reaches the app and gets no CORS header."""
     kind = _kind(environ)
-    report_refusal(settings, kind, "path-ambiguous", environ, None)
+    report_refusal(settings, kind, unanswered.reason, environ, None)
     if kind == "preflight":
-        start_response(PREFLIGHT_FAILURE_STATUS, list(_AMBIGUOUS_HEADERS))
-        return [_AMBIGUOUS_BODY]
+        start_response(PREFLIGHT_FAILURE_STATUS, list(unanswered.headers))
+        return [unanswered.body]
 
     def strip_start_response(
         status: str, headers: list[Header], exc_info: OptExcInfo | None = None
@@ -1067,6 +1094,36 @@ def refuse_ambiguous_path(
         return start_response(status, _rewrite(headers, (), True), exc_info)
 
     return settings.app(environ, strip_start_response)
+
+
+def _varying(start_response: StartResponse, names: tuple[str, ...]) -> StartResponse:
+    """``start_response`` with ``names`` merged into ``Vary`` (the request
+    headers a resolver reads to choose the policy)."""
+
+    def varying_start_response(
+        status: str, headers: list[Header], exc_info: OptExcInfo | None = None
+    ) -> Callable[[bytes], object]:
+        return start_response(status, merge_vary(headers, names), exc_info)
+
+    return varying_start_response
+
+
+def merge_vary(headers: list[Header], names: tuple[str, ...]) -> list[Header]:
+    """A fresh header list with ``names`` merged into the last ``Vary``
+    (or a new one), each name once, case-insensitively; ``Vary: *`` stays."""
+    out = list(headers)
+    for index in range(len(out) - 1, -1, -1):
+        name, value = out[index]
+        if name.lower() == "vary":
+            have = {token.strip().lower() for token in value.split(",")}
+            if "*" in have:
+                return out
+            missing = [n for n in names if n.lower() not in have]
+            if missing:
+                out[index] = (name, ", ".join([value.strip(), *missing] if value.strip() else missing))
+            return out
+    out.append(("Vary", ", ".join(names)))
+    return out
 
 
 def _kind(environ: WSGIEnvironment) -> str:

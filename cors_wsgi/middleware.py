@@ -39,11 +39,12 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from cors_wsgi import _settings
-from cors_wsgi._engine import AMBIGUOUS, Engine, handle
+from cors_wsgi._engine import Chooser, Engine, Unanswered, handle
 from cors_wsgi.errors import CORSConfigError, Problem
 from cors_wsgi.paths import PathMap
 from cors_wsgi.policy import CORSPolicy
 from cors_wsgi.refusals import Refusal
+from cors_wsgi.views import Resolver, ViewChooser
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -51,6 +52,11 @@ if TYPE_CHECKING:
     from cors_wsgi.explain import Explanation
 
 __all__ = ["CORSMiddleware"]
+
+
+#: ``CORSMiddleware(app)`` without a policy: Django's MIDDLEWARE calls
+#: ``CORSMiddleware(get_response)``; say which class to use there.
+_MISSING: object = object()
 
 
 def _stand_in(environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
@@ -77,6 +83,15 @@ class CORSMiddleware:
         ``403``, any other request reaches the app and gets no CORS header.
         A pattern that an earlier one always wins over is a configuration
         error (``shadowed-path-pattern``).
+    :param resolver: ``resolver(environ, method) -> CORSPolicy |
+        NOT_CROSS_ORIGIN | None``: the policy of the view the request
+        reaches (``@cross_origin``), asked with the method the request is
+        for (a preflight's ``Access-Control-Request-Method``); it replaces
+        the path-mapped policy for that request, and ``None`` leaves the
+        choice to ``policy`` (see :mod:`cors_wsgi.views` for the rules a
+        resolver must keep).  With a resolver, ``policy`` may be ``None``:
+        only views with a policy get CORS.  The framework adapters pass
+        theirs.  Default: ``None``.
     :param debug: when an allowed origin's preflight asks for a method or
         header that is not allowed, answer ``204`` with the configured
         lists instead of ``403``, so the browser console names the real cause,
@@ -115,27 +130,40 @@ class CORSMiddleware:
     a ``str``) gets a ``TypeError`` naming the header from ``start_response``.
 
     :ivar engine: the compiled policy (``cors_wsgi._engine.Engine``, internal),
-        or ``None`` with a path mapping; set by :meth:`reconfigure`.
+        or ``None`` when the policy is chosen per request; set by :meth:`reconfigure`.
     :ivar paths: the :class:`~cors_wsgi.paths.PathMap` of a path mapping (or
         ``None`` for one policy); set by :meth:`reconfigure`.
+    :ivar choose: ``choose(environ)``, which picks each request's policy
+        when ``engine`` is ``None``: ``paths.choose``, or a
+        :class:`~cors_wsgi.views.ViewChooser` with a resolver.
     :ivar log_refusals: log refusals on the ``cors_wsgi`` logger (at
         ``DEBUG``, ``WARNING`` with ``debug``); ``explain()`` turns it off
         for its in-process run.  Default: ``True``.
     """
 
     __slots__ = (
-        "_policy", "app", "catch_exceptions", "debug", "engine", "log_refusals", "on_refusal", "paths",
+        "_policy", "app", "catch_exceptions", "choose", "debug", "engine", "log_refusals", "on_refusal",
+        "paths", "resolver", "vary",
     )
 
     def __init__(
         self,
         app: WSGIApplication,
-        policy: CORSPolicy | Mapping[str, CORSPolicy],
+        policy: CORSPolicy | Mapping[str, CORSPolicy] | None = _MISSING,  # type: ignore[assignment]
         *,
+        resolver: Resolver | None = None,
         debug: bool = False,
         catch_exceptions: bool = False,
         on_refusal: Callable[[Refusal], object] | None = None,
     ) -> None:
+        if policy is _MISSING:
+            raise CORSConfigError([Problem(
+                "missing-policy", "policy", None,
+                "CORSMiddleware(app, policy) wraps a WSGI app and needs a CORSPolicy, e.g. "
+                "CORSMiddleware(app, CORSPolicy(allow_origins=['https://app.example.com'])); "
+                "in Django's MIDDLEWARE setting use 'cors_wsgi.django.CORSMiddleware', which reads "
+                "the CORS_* settings.",
+            )])
         # Typed as a caller may really pass them: anything (they are checked).
         flags: dict[str, object] = {"debug": debug, "catch_exceptions": catch_exceptions}
         problems = [
@@ -149,10 +177,18 @@ class CORSMiddleware:
                 "invalid-type", "on_refusal", on_refusal,
                 "expected a callable that takes a cors_wsgi.refusals.Refusal, or None.",
             ))
+        if policy is None and resolver is None:
+            problems.append(Problem(
+                "invalid-type", "policy", None,
+                "expected a CORSPolicy or a mapping of path pattern to CORSPolicy; None is only "
+                "allowed with a resolver (then only views with @cross_origin get CORS).",
+            ))
         if problems:
             raise CORSConfigError(problems)
         self.engine: Engine | None = None
         self.paths: PathMap | None = None
+        self.resolver = resolver
+        self.vary: tuple[str, ...] = ()
         self.reconfigure(policy)
         self.app = app
         self.debug = debug
@@ -161,37 +197,57 @@ class CORSMiddleware:
         self.log_refusals = True
 
     @classmethod
-    def from_settings(cls, app: WSGIApplication, settings: object, prefix: str = "CORS_") -> CORSMiddleware:
+    def from_settings(
+        cls,
+        app: WSGIApplication,
+        settings: object,
+        prefix: str = "CORS_",
+        *,
+        resolver: Resolver | None = None,
+    ) -> CORSMiddleware:
         """Wrap ``app`` as ``prefix``-ed settings say: the policy keys of
         :meth:`CORSPolicy.from_settings` plus ``CORS_DEBUG``, ``CORS_PATHS``
         (path patterns that get the policy; default every path) and
-        ``CORS_CATCH_EXCEPTIONS``.
+        ``CORS_CATCH_EXCEPTIONS``.  With a ``resolver`` and no policy key at
+        all, only views with ``@cross_origin`` get CORS.
 
         :raises CORSConfigError: with every problem, each naming its key.
         """
-        return cls.wrapper_from_settings(_settings.prefixed(settings, prefix), prefix=prefix)(app)
+        found = _settings.prefixed(settings, prefix)
+        return cls.wrapper_from_settings(found, prefix=prefix, resolver=resolver)(app)
 
     @classmethod
     def wrapper_from_settings(
-        cls, settings: Mapping[str, object], *, prefix: str = "", problems: Iterable[Problem] = ()
+        cls,
+        settings: Mapping[str, object],
+        *,
+        prefix: str = "",
+        problems: Iterable[Problem] = (),
+        resolver: Resolver | None = None,
     ) -> Callable[[WSGIApplication], CORSMiddleware]:
         """Validate argument-named ``settings`` (``{"allow_origins": ...,
         "paths": ..., "debug": ...}``, string or Python values) now; return
         ``wrap(app)``, which builds the middleware.  Problems name the keys
         as ``prefix`` spells them (``"CORS_ALLOW_ORIGINS"``, or
         ``"allow_origins"`` for no prefix); ``problems`` found earlier are
-        reported with them.
+        reported with them.  With a ``resolver`` and no policy key, the
+        middleware has no policy of its own (only views' policies apply).
 
         :raises CORSConfigError: with every problem.
         """
         def key_name(argument: str) -> str:
-            return prefix + argument.upper() if prefix else argument
+            if not prefix:
+                return argument
+            # "CORS_ALLOW_ORIGINS" (Flask, Django); "cors.allow_origins" (Pyramid's ini).
+            return prefix + (argument if prefix.endswith(".") else argument.upper())
 
         found = list(problems)
         policy_kwargs, paths, flags = _settings.middleware_arguments(settings, found, key_name=key_name)
         policy: CORSPolicy | None = None
+        views_only = resolver is not None and not policy_kwargs and not paths
         try:
-            policy = CORSPolicy(**policy_kwargs)  # type: ignore[arg-type]
+            if not views_only:
+                policy = CORSPolicy(**policy_kwargs)  # type: ignore[arg-type]
         except CORSConfigError as error:
             found.extend(_settings.rename(error.problems, key_name))
         target: CORSPolicy | dict[str, CORSPolicy] | None = policy
@@ -201,23 +257,26 @@ class CORSMiddleware:
                 PathMap(target)
             except CORSConfigError as error:
                 found.extend(_settings.rename(error.problems, key_name))
-        if found or target is None:
+        if found or (target is None and not views_only):
             raise CORSConfigError(found)
         settled = target
 
         def wrap(app: WSGIApplication) -> CORSMiddleware:
-            return cls(app, settled, debug=flags["debug"], catch_exceptions=flags["catch_exceptions"])
+            return cls(app, settled, resolver=resolver, debug=flags["debug"],
+                       catch_exceptions=flags["catch_exceptions"])
 
         return wrap
 
     @property
-    def policy(self) -> CORSPolicy | dict[str, CORSPolicy]:
-        """The policy, or the mapping of path pattern to policy, in use now."""
+    def policy(self) -> CORSPolicy | dict[str, CORSPolicy] | None:
+        """The policy, or the mapping of path pattern to policy, in use now
+        (``None`` with a resolver and no policy)."""
         return self._policy
 
-    def reconfigure(self, policy: CORSPolicy | Mapping[str, CORSPolicy]) -> None:
+    def reconfigure(self, policy: CORSPolicy | Mapping[str, CORSPolicy] | None) -> None:
         """Use ``policy`` (a :class:`~cors_wsgi.CORSPolicy`, or a mapping of
-        path pattern to policy) from the next request on.
+        path pattern to policy; with a resolver, also ``None``) from the next
+        request on.
 
         The new configuration is validated first: a bad one raises
         :class:`~cors_wsgi.CORSConfigError` and changes nothing.  Then it
@@ -229,17 +288,33 @@ class CORSMiddleware:
 
         :raises CORSConfigError: with every problem found.
         """
-        # What a request reads: ``engine`` first (the single policy), then,
-        # when it is None, ``paths``.  Assigned in an order that keeps every
-        # reader consistent: a mapping's paths before the engine is cleared.
-        if isinstance(policy, CORSPolicy):
-            self._policy: CORSPolicy | dict[str, CORSPolicy] = policy
+        # What a request reads: ``engine`` first (one policy for every
+        # request), then, when it is None, ``choose``.  Assigned in an order
+        # that keeps every reader consistent: the chooser before the engine
+        # is cleared.
+        if policy is None and self.resolver is None:
+            raise CORSConfigError([Problem(
+                "invalid-type", "policy", None,
+                "expected a CORSPolicy or a mapping of path pattern to CORSPolicy.",
+            )])
+        if isinstance(policy, CORSPolicy) and self.resolver is None:
+            self._policy: CORSPolicy | dict[str, CORSPolicy] | None = policy
             self.engine = policy.engine
+            return
+        mapping = {"/*": policy} if isinstance(policy, CORSPolicy) else policy
+        paths = None if mapping is None else PathMap(mapping)
+        choose: Chooser
+        if self.resolver is not None:
+            chooser = ViewChooser(self.resolver, paths)
+            choose, self.vary = chooser, chooser.vary
         else:
-            paths = PathMap(policy)
-            self.paths = paths
-            self.engine = None
-            self._policy = paths.policies()
+            assert paths is not None
+            choose = paths.choose
+        self.paths, self.choose = paths, choose
+        self.engine = None
+        self._policy = paths.policies() if paths is not None and not isinstance(policy, CORSPolicy) else (
+            policy if isinstance(policy, CORSPolicy) else None
+        )
 
     def explain(
         self,
@@ -270,10 +345,14 @@ class CORSMiddleware:
         from cors_wsgi.explain import Choice, explain_request
 
         engine, paths, policy = self.engine, self.paths, self._policy
+        chooser = None if engine is not None else self.choose
 
         def serve(hook: Callable[[Refusal], object]) -> WSGIApplication:
-            clone = CORSMiddleware(_stand_in, policy, on_refusal=hook)
-            clone.engine, clone.paths = engine, paths  # the very engines, caches included
+            clone = CORSMiddleware(_stand_in, policy, resolver=self.resolver, on_refusal=hook)
+            # The very engines and chooser, caches included:
+            clone.engine, clone.paths = engine, paths
+            if chooser is not None:
+                clone.choose = chooser
             # As set, even if not bools:
             clone.debug, clone.catch_exceptions = self.debug, self.catch_exceptions
             clone.log_refusals = False
@@ -281,17 +360,19 @@ class CORSMiddleware:
 
         def choose(request_path: str) -> Choice:
             if engine is not None:
-                return Choice(engine, None, None)
-            assert paths is not None
-            route = paths.match(request_path)
-            patterns = ", ".join(repr(r.pattern) for r in paths.routes)
+                return Choice(engine, None, None, policy if isinstance(policy, CORSPolicy) else None)
+            assert chooser is not None
+            route = chooser({"REQUEST_METHOD": method.upper(), "PATH_INFO": request_path})
             if route is None:
+                patterns = ", ".join(repr(r.pattern) for r in paths.routes) if paths else "none"
                 return Choice(None, None, f"no path pattern covers {request_path!r} (patterns: {patterns}): "
                                           "the request passes through untouched")
-            if route is AMBIGUOUS:
+            if isinstance(route, Unanswered):
+                if route.reason == "view-not-cross-origin":
+                    return Choice(None, None, f"{request_path!r} reaches a view marked @no_cross_origin")
                 return Choice(None, None, f"{request_path!r} reads differently once cleaned and the "
                                           "readings pick different patterns")
-            return Choice(route.engine, route.pattern, None)  # type: ignore[union-attr]
+            return Choice(route.engine, route.pattern, None, route.policy)
 
         return explain_request(serve, choose, origin, method, headers, credentials, path)
 

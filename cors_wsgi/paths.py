@@ -30,13 +30,16 @@ earlier one always wins over is a configuration error
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from cors_wsgi._engine import AMBIGUOUS, Ambiguous, Engine
+from cors_wsgi._engine import AMBIGUOUS, Ambiguous, Engine, Unanswered
 from cors_wsgi.errors import CORSConfigError, Problem
 from cors_wsgi.policy import CORSPolicy
 
-__all__ = ["AMBIGUOUS", "Ambiguous", "PathMap", "Route", "normalize_path", "pattern_to_wsgi"]
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
+
+__all__ = ["AMBIGUOUS", "Ambiguous", "PathMap", "Route", "Unanswered", "normalize_path", "pattern_to_wsgi"]
 
 
 class Route(NamedTuple):
@@ -160,7 +163,7 @@ class PathMap:
                 return route
         return None
 
-    def match(self, path: str) -> Route | Ambiguous | None:
+    def match(self, path: str) -> Route | Unanswered | None:
         """The route whose policy answers a request for ``path``
         (``PATH_INFO``), ``None`` when no pattern covers it, or
         :data:`AMBIGUOUS` when its two readings pick different patterns."""
@@ -168,6 +171,11 @@ class PathMap:
         if ("//" in path or "/." in path) and self._first(normalize_path(path)) is not route:
             return AMBIGUOUS
         return route
+
+    def choose(self, environ: WSGIEnvironment) -> Route | Unanswered | None:
+        """:meth:`match` for a request: its ``PATH_INFO`` (``CORSMiddleware``
+        calls this to choose the policy of each request)."""
+        return self.match(environ.get("PATH_INFO", ""))
 
     def policies(self) -> dict[str, CORSPolicy]:
         """The mapping, as given (patterns in order)."""

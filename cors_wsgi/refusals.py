@@ -53,6 +53,8 @@ REFUSAL_REASONS: dict[str, str] = {
     "path-not-covered": "an Origin was sent on a path no path pattern covers (passed through untouched)",
     "path-ambiguous": "the path reads differently once cleaned (// or dot segments) and the two "
                       "readings pick different patterns",
+    "view-not-cross-origin": "the request reaches a view marked @no_cross_origin (its preflights "
+                             "are refused, its responses get no CORS header)",
 }
 
 #: ``"preflight"`` (an OPTIONS preflight request) or ``"actual"`` (any other request).

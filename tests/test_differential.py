@@ -202,9 +202,10 @@ def reference_call(middleware: CORSMiddleware, environ: dict[str, Any], start_re
     if isinstance(policy, CORSPolicy):
         engine = policy.engine
     else:
+        assert policy is not None
         route = PathMap(policy).match(environ.get("PATH_INFO", ""))
         if route is AMBIGUOUS:
-            return engine_module.refuse_ambiguous_path(middleware, environ, start_response)
+            return engine_module.refuse_unanswered(middleware, environ, start_response, AMBIGUOUS)
         if route is None:
             if "HTTP_ORIGIN" in environ:
                 report_refusal(middleware, None, "path-not-covered", environ, None)

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from cors_wsgi import CORSConfigError, CORSMiddleware, CORSPolicy
 from cors_wsgi.refusals import REFUSAL_REASONS, Refusal
+from cors_wsgi.views import NOT_CROSS_ORIGIN
 from tests.conftest import API, RecordingApp, StartResponse, discard_response
 
 POLICY = CORSPolicy(allow_origins=API, allow_methods=["PUT"], allow_headers=["Content-Type"])
@@ -32,11 +33,16 @@ def preflight(method: str = "PUT", headers: str | None = None, **kwargs: Any) ->
     return environ("OPTIONS", **kwargs, **extra)
 
 
-def run(env: dict[str, Any], *, debug: bool = False) -> list[Refusal]:
+def run(env: dict[str, Any], *, debug: bool = False, resolver: Any = None) -> list[Refusal]:
     seen: list[Refusal] = []
-    middleware = CORSMiddleware(RecordingApp(), MAPPING, debug=debug, on_refusal=seen.append)
+    middleware = CORSMiddleware(RecordingApp(), MAPPING, debug=debug, on_refusal=seen.append, resolver=resolver)
     middleware(env, discard_response)
     return seen
+
+
+def hook_view_resolver(environ: dict[str, Any], method: str) -> object:
+    """``/api/hook`` is a view marked ``@no_cross_origin``."""
+    return NOT_CROSS_ORIGIN if environ["PATH_INFO"] == "/api/hook" else None
 
 
 CASES = [
@@ -52,13 +58,26 @@ CASES = [
 ]
 
 
+VIEW_CASES = [
+    ("view-not-cross-origin", preflight(path="/api/hook"),
+     Refusal("preflight", "view-not-cross-origin", f"'{API}'", "'PUT'", None)),
+    ("actual-view-not-cross-origin", environ("POST", path="/api/hook"),
+     Refusal("actual", "view-not-cross-origin", f"'{API}'", "'POST'", None)),
+]
+
+
 @pytest.mark.parametrize(("env", "expected"), [pytest.param(e, r, id=i) for i, e, r in CASES])
 def test_refusal_reaches_the_hook_with_its_reason(env: dict[str, Any], expected: Refusal) -> None:
     assert run(env) == [expected]
 
 
+@pytest.mark.parametrize(("env", "expected"), [pytest.param(e, r, id=i) for i, e, r in VIEW_CASES])
+def test_view_refusal_reaches_the_hook_with_its_reason(env: dict[str, Any], expected: Refusal) -> None:
+    assert run(env, resolver=hook_view_resolver) == [expected]
+
+
 def test_every_reason_code_is_produced() -> None:
-    assert {refusal.reason for _, _, refusal in CASES} == set(REFUSAL_REASONS)
+    assert {refusal.reason for _, _, refusal in CASES + VIEW_CASES} == set(REFUSAL_REASONS)
 
 
 @pytest.mark.parametrize(

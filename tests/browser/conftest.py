@@ -27,10 +27,13 @@ import pytest
 from paste.deploy import loadapp
 
 from cors_wsgi import CORSMiddleware, CORSPolicy
+from examples.views_flask import create_app as create_views_app
 from tests.browser.engines import ENGINES, Engine, Tab, require
 from tests.servers import serve, serve_wsgiref
 
 PASTE_INI = Path(__file__).with_name("paste_api.ini")
+#: An origin no test page is on.
+STRANGER = "https://stranger.example"
 
 
 # -- the page origin -----------------------------------------------------------
@@ -163,9 +166,19 @@ def origins() -> Iterator[Origins]:
             "/debug/*": CORSPolicy(allow_origins=page, allow_methods="PUT"),
         }, debug=True)
         pasted = loadapp(f"config:{PASTE_INI}", global_conf={"page_origin": page})
+        # Per-view policies (examples.views_flask): under /views-admin/ only the
+        # admin view lets the page in; under /views-site/ every view but it does.
+        mounted = {
+            "/views-admin": create_views_app(STRANGER, page),
+            "/views-site": create_views_app(page, STRANGER),
+        }
 
         def dispatch(environ: dict[str, Any], start_response: Any) -> Any:
             path = environ.get("PATH_INFO", "")
+            prefix = "/" + path.split("/", 2)[1] if path.count("/") >= 2 else ""
+            if prefix in mounted:
+                inner = dict(environ, SCRIPT_NAME=prefix, PATH_INFO=path[len(prefix):])
+                return mounted[prefix](inner, start_response)
             target = debug if path.startswith("/debug/") else pasted if path.startswith("/paste/") else main
             return target(environ, start_response)
 
