@@ -126,6 +126,18 @@ class CORS:
         self.policy: CORSPolicy | Mapping[str, CORSPolicy] | None = (
             CORSPolicy(**options) if options else policy
         )
+        flags: dict[str, object] = {"debug": debug, "catch_exceptions": catch_exceptions}
+        problems = [
+            Problem("invalid-type", name, value, "expected True or False.")
+            for name, value in flags.items() if not isinstance(value, bool)
+        ]
+        hook: object = on_refusal
+        if hook is not None and not callable(hook):
+            problems.append(Problem(
+                "invalid-type", "on_refusal", hook, "expected a callable that takes a Refusal, or None.",
+            ))
+        if problems:
+            raise CORSConfigError(problems)
         self.flags: dict[str, Any] = {
             "debug": debug, "catch_exceptions": catch_exceptions, "on_refusal": on_refusal,
         }
@@ -144,6 +156,7 @@ class CORS:
             middleware = CORSMiddleware(app.wsgi_app, self.policy, resolver=resolver, **self.flags)
         else:
             middleware = CORSMiddleware.from_settings(app.wsgi_app, app.config, resolver=resolver)
+            # Arguments given to CORS(...) win over CORS_DEBUG / CORS_CATCH_EXCEPTIONS.
             for name, value in self.flags.items():
                 if value:
                     setattr(middleware, name, value)

@@ -216,3 +216,19 @@ def test_preflight_reaches_the_view_of_the_requested_method_on_a_shared_url() ->
 
     client = app.test_client()
     assert (preflight(client, "/doc", ADMIN).status_code, preflight(client, "/doc", PAGE).status_code) == (204, 403)
+
+
+def test_flags_given_to_cors_win_over_the_config() -> None:
+    app = flask.Flask(__name__)
+    app.config.update(CORS_ALLOW_ORIGINS=[PAGE], CORS_DEBUG=False)
+    seen: list[Any] = []
+    middleware = CORS(app, debug=True, on_refusal=seen.append).middleware
+    assert middleware is not None
+    assert (middleware.debug, middleware.on_refusal) == (True, seen.append)
+
+
+@pytest.mark.parametrize("flags", [{"debug": "yes"}, {"catch_exceptions": 1}, {"on_refusal": "log"}])
+def test_flags_of_the_wrong_type_are_refused(flags: dict[str, Any]) -> None:
+    with pytest.raises(CORSConfigError) as caught:
+        CORS(None, allow_origins=[PAGE], **flags)
+    assert caught.value.codes == ["invalid-type"]

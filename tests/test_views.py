@@ -340,3 +340,21 @@ def test_a_view_policy_answers_exactly_as_that_policy_alone(
     else:
         expected = answer(CORSMiddleware(RecordingApp(), view_policy), dict(env))
     assert got == expected
+
+
+def test_routes_kept_for_a_resolver_that_builds_policies_stay_bounded() -> None:
+    from cors_wsgi import views
+
+    m = CORSMiddleware(RecordingApp(), DEFAULT,
+                       resolver=lambda environ, method: CORSPolicy(allow_origins=[ADMIN]))
+    for _ in range(views._ROUTES_KEPT + 5):
+        assert answer(m, request("GET", "/x", ADMIN))[1]["Access-Control-Allow-Origin"] == ADMIN
+    assert 0 < len(m.choose._routes) <= views._ROUTES_KEPT  # type: ignore[attr-defined]
+
+
+def test_explain_follows_the_view_a_path_reaches() -> None:
+    m = middleware()
+    assert m.explain(ADMIN, "PUT", path="/admin/items").allowed
+    assert not m.explain(APP, "PUT", path="/admin/items").allowed
+    assert "@no_cross_origin" in str(m.explain(APP, "POST", headers={"Content-Type": "application/json"},
+                                               path="/hook"))
