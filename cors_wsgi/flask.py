@@ -22,8 +22,9 @@ and host matching behave as Flask routes), with the method the request is
 for: a preflight request is routed as the method it asks about
 (``Access-Control-Request-Method``), so the view that will serve the
 ``PUT`` answers its preflight, whether or not the view lists ``OPTIONS``.
-A 404, 405 or redirect leaves the choice to the app-wide policy, and a
-preflight is never answered with a redirect.  Blueprints need nothing
+A 404, 405 or redirect leaves the choice to the app-wide policy, which
+answers the preflight on the paths it covers (never with a redirect); on
+other paths the request reaches Flask.  Blueprints need nothing
 more: their views are the app's views.
 
 The app-wide policy is, in order: ``policy``, else ``CORSPolicy(**options)``,

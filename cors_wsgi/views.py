@@ -28,8 +28,9 @@ will serve the ``PUT`` answers the preflight of that ``PUT`` (as ASP.NET
 Core and Spring do).  A view's policy (or ``@no_cross_origin``) replaces
 the path-mapped policy for that request; when no view is found (a 404, a
 405, a redirect, or a view without a decorator) the path mapping decides,
-so unrouted preflights are still answered and a preflight is never
-answered with a redirect.
+so preflights on covered paths are answered here, unrouted or redirected
+URLs included, never with a redirect (Fetch fails a redirected
+preflight).  A preflight on a path nothing covers reaches the app.
 
 **The resolver rule.**  A resolver is ``resolver(environ, method) ->
 CORSPolicy | NOT_CROSS_ORIGIN | None``.  It may read only what a cache

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -41,7 +42,33 @@ nitpick_ignore = [
     # Internal classes in public annotations (Route.engine, PathMap.match's return).
     ("py:class", "cors_wsgi._engine.Engine"),
     ("py:class", "cors_wsgi._engine.Ambiguous"),
+    # cors_wsgi.views: the "no CORS" marker's class, type aliases and a type variable.
+    ("py:class", "cors_wsgi._engine.Unanswered"),
+    ("py:class", "Unanswered"),
+    ("py:class", "Resolver"),
+    ("py:class", "cors_wsgi.views.View"),
+    # cors_wsgi.flask: Flask is imported for annotations only.
+    ("py:class", "Flask"),
 ]
+# Flask is imported for annotations only (``if TYPE_CHECKING``): with it
+# known, autodoc evaluates cors_wsgi.flask's annotations.
+autodoc_type_aliases = {"Flask": "Flask"}
+
+
+def _qualify_wsgi_middleware(app: object, obj: object, bound_method: bool) -> None:
+    """An annotation autodoc cannot evaluate stays a string; ``CORSMiddleware``
+    in it would match cors_wsgi.django.CORSMiddleware too, so name the WSGI
+    class in full (this changes only the docs build's copy of the string)."""
+    annotations = getattr(obj, "__annotations__", None)
+    if not isinstance(annotations, dict) or not getattr(obj, "__module__", "").startswith("cors_wsgi"):
+        return
+    for key, value in annotations.items():
+        if isinstance(value, str):
+            annotations[key] = re.sub(r"(?<![\w.])CORSMiddleware\b", "cors_wsgi.CORSMiddleware", value)
+
+
+def setup(app: object) -> None:
+    app.connect("autodoc-before-process-signature", _qualify_wsgi_middleware)  # type: ignore[attr-defined]
 # Standard-library classes in annotations: intersphinx would need the network.
 nitpick_ignore_regex = [
     ("py:class", r"(re|datetime|collections\.abc|typing|logging|os|sqlite3)\.\w+"),
