@@ -8,13 +8,15 @@ filter in :mod:`cors_wsgi.paste`.
 """
 
 from cors_wsgi.errors import CORSConfigError, Problem
+from cors_wsgi.hostguard import HostGuard, WebSocketOriginGuard
 from cors_wsgi.middleware import CORSMiddleware
 from cors_wsgi.policy import CORSPolicy
+from cors_wsgi.protection import CrossOriginProtection
 from cors_wsgi.views import cross_origin, no_cross_origin
 
 __all__ = [
-    "CORSConfigError", "CORSMiddleware", "CORSPolicy", "Problem", "__version__", "cross_origin",
-    "no_cross_origin",
+    "CORSConfigError", "CORSMiddleware", "CORSPolicy", "CrossOriginProtection", "HostGuard", "Problem",
+    "WebSocketOriginGuard", "__version__", "cross_origin", "no_cross_origin",
 ]
 
 __version__ = "0.1.0"

@@ -54,7 +54,7 @@ from cors_wsgi._protocol import (
     TOKEN_CHARS,
 )
 from cors_wsgi._protocol import is_token as is_token
-from cors_wsgi.refusals import Refusal
+from cors_wsgi.refusals import Refusal, deliver
 
 if TYPE_CHECKING:
     import re
@@ -527,6 +527,7 @@ class Engine:
         "_private_network",
         "_refusals",
         "_refused_answer",
+        "_resource_policy",
         "_star",
         "_timing",
         "_tolerate",
@@ -553,6 +554,7 @@ class Engine:
         private_network: bool,
         predicate: PredicateCache | None = None,
         timing_allow_origin: bool = False,
+        resource_policy: str | None = None,
         preflight_status: int = 204,
         tolerate_insecure: bool = False,
         tolerate_public_suffixes: bool = False,
@@ -574,13 +576,18 @@ class Engine:
             tail.append(("Access-Control-Allow-Credentials", "true"))
         if expose:
             tail.append(("Access-Control-Expose-Headers", _join(expose)))
+        # Cross-Origin-Resource-Policy: a property of the resource, sent on
+        # every actual response (allowed, refused, or without Origin).
+        self._resource_policy: tuple[Header, ...] = (
+            (("Cross-Origin-Resource-Policy", resource_policy),) if resource_policy else ()
+        )
         self._matched_tail = tuple(tail)
         star = (("Access-Control-Allow-Origin", "*"), *tail)
         if timing_allow_origin:
             # Resource Timing: a second Timing-Allow-Origin line is merged
             # with the app's own as one list (RFC 9110 section 5.3).
             star = (*star, ("Timing-Allow-Origin", "*"))
-        self._star = star
+        self._star = (*star, *self._resource_policy)
 
         # Methods: one dict lookup gives both "allowed?" and the header value.
         # The configured list is sent whole, so one cached preflight covers
@@ -623,8 +630,10 @@ class Engine:
             for reason, body in _REFUSED_BODIES.items()
         }
         self._actual_vary: tuple[Header, ...] = (("Vary", "Origin"),) if self.vary_origin else ()
-        self.no_origin = self._actual_answer(self._star if allow_all else (), refused=False)
-        self._refused_answer = self._actual_answer((), refused=True)
+        self.no_origin = self._actual_answer(
+            self._star if allow_all else self._resource_policy, refused=False
+        )
+        self._refused_answer = self._actual_answer(self._resource_policy, refused=True)
         # The two answer caches (see the module docstring).
         self.actuals: dict[str, ActualAnswer] = {}
         self.preflights: dict[tuple[str, object, object], PreflightAnswer] = {}
@@ -713,12 +722,14 @@ class Engine:
             return self._star
         if origin is not None and self._origin_matches(origin):
             return self._allowed_headers(origin)
-        return ()
+        return self._resource_policy
 
     def _allowed_headers(self, origin: str) -> tuple[Header, ...]:
         """What an allowed origin's actual response gets (not under ``*``)."""
         headers = (("Access-Control-Allow-Origin", origin), *self._matched_tail)
-        return (*headers, ("Timing-Allow-Origin", origin)) if self._timing else headers
+        if self._timing:  # echoes the origin: the answer's Vary: Origin covers it (orpc PR#1993)
+            headers = (*headers, ("Timing-Allow-Origin", origin))
+        return (*headers, *self._resource_policy)
 
     def allows_origin(self, origin: str) -> bool:
         return self.allow_all or self._origin_matches(origin)
@@ -1179,9 +1190,4 @@ def report_refusal(
             if reason == "header-not-allowed" else "",
         )
     if hook is not None:
-        try:
-            hook(record)
-        except (KeyboardInterrupt, SystemExit):
-            raise
-        except BaseException:  # a timeout (gevent.Timeout) included: the response stands
-            logger.error("the on_refusal hook raised; the response is unchanged", exc_info=True)
+        deliver(hook, record)

@@ -20,6 +20,7 @@ from cors_wsgi.errors import Problem
 __all__ = [
     "MIDDLEWARE_CONVERTERS",
     "POLICY_CONVERTERS",
+    "PROTECTION_CONVERTERS",
     "convert",
     "middleware_arguments",
     "prefixed",
@@ -126,6 +127,7 @@ POLICY_CONVERTERS: Mapping[str, Callable[[str], object]] = {
     "origin_cache_seconds": to_int,
     "origin_cache_size": to_int,
     "timing_allow_origin": to_bool,
+    "cross_origin_resource_policy": lambda value: value.strip() or None,
     "preflight_status": to_int,
     "probe_origins": to_list,
 }
@@ -134,6 +136,18 @@ MIDDLEWARE_CONVERTERS: Mapping[str, Callable[[str], object]] = {
     "debug": to_bool,
     "paths": to_list,
     "catch_exceptions": to_bool,
+}
+
+#: ``CrossOriginProtection`` (``cors_wsgi.protection``) keys: the PasteDeploy
+#: filter ``egg:cors_wsgi#protection`` and ``CrossOriginProtection.from_settings``.
+PROTECTION_CONVERTERS: Mapping[str, Callable[[str], object]] = {
+    "trusted_origins": to_list,
+    "bypass_paths": to_list,
+    "allow_same_site": to_bool,
+    "mode": str.strip,
+    "strict": to_bool,
+    "public_origins": to_list,
+    "on_refusal": to_callable,
 }
 
 

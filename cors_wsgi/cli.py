@@ -34,6 +34,7 @@ Exit status: 0 allowed, 1 blocked, 2 usage, configuration, import or network err
 from __future__ import annotations
 
 import ast
+import dataclasses
 import http.client
 import importlib
 import json
@@ -58,6 +59,7 @@ from cors_wsgi.fetch import (
     Response,
     actual_request_headers,
     is_safelisted_method,
+    local_network_note,
     needs_preflight,
     preflight_request_headers,
     request_problem,
@@ -477,6 +479,9 @@ def probe(url: str, timeout: float, origin: str, method: str, headers: list[Head
                        "differently.)")
     send = _http_sender(timeout, lambda line: click.echo(line, err=True))
     result = exchange(request, send)
+    note = local_network_note(origin, url)  # a loopback or private server from a public page
+    if note is not None:
+        result = dataclasses.replace(result, verdict=result.verdict.with_notes(note))
     if result.response is not None and 300 <= result.response.status < 400 and not as_json:
         location = {n.lower(): v for n, v in result.response.headers}.get("location", "")
         shown = printable(location, SHOWN_LENGTH)

@@ -64,6 +64,17 @@ PROBLEM_CODES: dict[str, str] = {
     "unknown-key": "an ini or settings key that is not a cors_wsgi setting",
     "invalid-value": "an ini or settings string that does not convert",
     "key-in-default-section": "a policy key in PasteDeploy's [DEFAULT] section",
+    "no-hosts": "HostGuard with an empty allowed_hosts: every request would be refused",
+    "invalid-host-pattern": "an allowed_hosts entry that is not a host, '*.domain' or either with a port",
+    "invalid-mode": "a guard mode other than 'enforce' or 'report'",
+    "websocket-origins-missing": "WebSocketOriginGuard with neither or both of allowed_origins and policy",
+    "wildcard-origin-websocket": "WebSocketOriginGuard given a policy with allow_origins='*'",
+    "invalid-resource-policy": "cross_origin_resource_policy not 'same-site', 'same-origin', "
+                               "'cross-origin' or None",
+    "bypass-covers-everything": "a CrossOriginProtection bypass path of '/' or '/*'",
+    "invalid-protection-mode": "a CrossOriginProtection mode other than 'enforce' or 'report'",
+    "cors-policy-without-credentials": "CrossOriginProtection(trust_cors_policy=) a CORSPolicy "
+                                       "without allow_credentials",
 }
 
 

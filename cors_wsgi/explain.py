@@ -23,6 +23,7 @@ policy refused and why.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from cors_wsgi.fetch import (
     Request,
     Verdict,
     is_safelisted_method,
+    local_network_note,
     request_problem,
     unsafe_request_header_names,
 )
@@ -136,11 +138,17 @@ def explain_request(
     Other parameters: see :meth:`CORSMiddleware.explain <cors_wsgi.CORSMiddleware.explain>`.
     """
     path = path or "/"
+    target, whole_url = path, "://" in path
+    if whole_url:  # a whole URL: its path picks the policy, its host the address space
+        path = "/" + path.partition("://")[2].partition("/")[2].split("?", 1)[0].split("#", 1)[0]
     refusals: list[Refusal] = []
     served = serve(refusals.append)
     result = browser_exchange(
-        served, path, origin=origin, method=method, headers=_pairs(headers), credentials=credentials,
+        served, target, origin=origin, method=method, headers=_pairs(headers), credentials=credentials,
     )
+    note = local_network_note(origin, target) if whole_url else None
+    if note is not None:
+        result = dataclasses.replace(result, verdict=result.verdict.with_notes(note))
     refusal = refusals[0] if refusals else None
     reason = None if refusal is None else refusal.reason
     choice = choose(path)

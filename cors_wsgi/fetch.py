@@ -69,6 +69,9 @@ or tool that models one step of a browser (each cites its Fetch section):
   :func:`preflight_cache_entries` (what a preflight stores, as
   :class:`CacheEntry` records) and :func:`preflight_cache_covers` (whether
   they spare a later request its preflight);
+* Local Network Access: :func:`address_space` (``AddressSpace``: loopback,
+  local, public) and :func:`local_network_note` (what Chrome 142+ and
+  Firefox 153+ ask the user before a public page reaches a private server);
 * the vocabulary: :class:`Request`, :class:`Response`, :class:`Verdict`,
   ``Credentials`` (a credentials mode), :data:`STEPS` and
   :data:`DIVERGENCES` (where shipping browsers differ from the standard).
@@ -76,12 +79,13 @@ or tool that models one step of a browser (each cites its Fetch section):
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from cors_wsgi._host import HostError, serialize_origin
+from cors_wsgi._host import HostError, is_loopback_host, serialize_origin, split_authority
 from cors_wsgi._log import printable
 from cors_wsgi._origins import parse_exact_origin
 from cors_wsgi._protocol import (
@@ -103,6 +107,7 @@ __all__ = [
     "DEFAULT_MAX_AGE",
     "DIVERGENCES",
     "STEPS",
+    "AddressSpace",
     "CacheEntry",
     "Credentials",
     "Request",
@@ -110,6 +115,7 @@ __all__ = [
     "Verdict",
     "access_control_request_headers",
     "actual_request_headers",
+    "address_space",
     "cors_check",
     "evaluate",
     "exposed_header_names",
@@ -118,6 +124,7 @@ __all__ = [
     "is_forbidden_request_header",
     "is_safelisted_method",
     "is_safelisted_request_header",
+    "local_network_note",
     "max_age",
     "needs_preflight",
     "normalize_method",
@@ -133,6 +140,8 @@ __all__ = [
 
 Header = tuple[str, str]
 Credentials = Literal["omit", "same-origin", "include"]
+#: A Local Network Access address space (https://wicg.github.io/local-network-access/).
+AddressSpace = Literal["public", "local", "loopback"]
 
 #: Every step code a :class:`Verdict` can name, with what it means.  API.
 STEPS: dict[str, str] = {
@@ -841,3 +850,77 @@ def preflight_cache_covers(entries: Iterable[CacheEntry], request: Request) -> b
             return False
     return True
 
+
+
+# -- Local Network Access ------------------------------------------------------------------
+
+#: Address ranges of the ``local`` space (RFC 1918, link-local, CGNAT, IPv6 ULA and link-local).
+_LOCAL_NETWORKS = tuple(ipaddress.ip_network(net) for net in (
+    "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10",
+    "fc00::/7", "fe80::/10",
+))
+_RANK = {"public": 0, "local": 1, "loopback": 2}
+
+
+def address_space(host: str) -> AddressSpace | None:
+    """The Local Network Access address space of a URL's host as written:
+    ``"loopback"`` (``localhost``, ``*.localhost``, ``127.0.0.0/8``, ``::1``,
+    ``0.0.0.0``), ``"local"`` (``10/8``, ``172.16/12``, ``192.168/16``,
+    ``169.254/16``, ``100.64/10``, ``fc00::/7``, ``fe80::/10``), ``"public"``
+    for any other address, and ``None`` for a DNS name, whose space is that
+    of the address it resolves to (not looked up here).  An IPv4-mapped IPv6
+    address (``[::ffff:127.0.0.1]``) is classified by its IPv4 address."""
+    host = host.strip().lower()
+    if not host:
+        return None
+    if is_loopback_host(host) or host.rstrip(".") == "localhost":
+        return "loopback"
+    try:
+        address: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if address.is_loopback or address.is_unspecified:
+        return "loopback"
+    if any(address in network for network in _LOCAL_NETWORKS):
+        return "local"
+    return "public"
+
+
+def _url_host(url: str) -> str | None:
+    _scheme, sep, rest = url.partition("://")
+    if not sep:
+        return None
+    authority = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0].rpartition("@")[2]
+    return split_authority(authority)[0] or None
+
+
+def local_network_note(page_origin: str, target_url: str) -> str | None:
+    """What Local Network Access means for a ``fetch(target_url)`` from a page
+    on ``page_origin``, or ``None`` when it does not apply: the target's host
+    is a loopback or local address (:func:`address_space`) in a more private
+    space than the page's (a page on a DNS name counts as public).
+
+    Chrome 142+ and Firefox 153+ then ask the user's permission
+    (``loopback-network`` or ``local-network``) before the request is sent,
+    whatever the server's CORS headers; a denial shows as a CORS error in
+    Chrome.  ``Access-Control-Allow-Private-Network`` no longer decides.
+    """
+    target_host = _url_host(target_url)
+    target = None if target_host is None else address_space(target_host)
+    if target is None or target == "public":
+        return None
+    page_host = _url_host(page_origin)
+    page = (None if page_host is None else address_space(page_host)) or "public"
+    if _RANK[target] <= _RANK[page]:
+        return None
+    shown = printable(target_host or "", 80)
+    return (
+        f"Local Network Access: {shown} is a {target} address and the page is {page}: "
+        "Chrome 142+ and Firefox 153+ ask the user's permission before sending the request, "
+        "whatever the CORS headers say (a denial shows as a CORS error in Chrome); the script "
+        f'should call fetch(url, {{targetAddressSpace: "{target}"}}), an iframe needs '
+        f'allow="{target}-network", and Access-Control-Allow-Private-Network (the legacy '
+        "allow_private_network) no longer decides (WICG local-network-access)"
+    )

@@ -338,7 +338,10 @@ class CORSMiddleware:
         :param headers: the headers the script sets: a mapping, ``(name,
             value)`` pairs, or bare names (sent with the value ``"1"``).
         :param credentials: ``credentials: "include"``.
-        :param path: the request path, ``"/api/items"``; default ``"/"``.
+        :param path: the request path, ``"/api/items"``; default ``"/"``.  A
+            whole URL (``"http://192.168.1.20:8080/api/items"``) also says
+            where the server is: a loopback or private address from a
+            public page adds a Local Network Access note to the verdict.
         :returns: an :class:`~cors_wsgi.explain.Explanation`; ``str()`` of it
             reads ``allowed`` or ``blocked at step ...: reason``, the fix and the rule.
         """

@@ -48,6 +48,12 @@ if TYPE_CHECKING:
 __all__ = ["FORBIDDEN_METHODS", "FORBIDDEN_REQUEST_HEADERS", "FORBIDDEN_RESPONSE_HEADERS", "MAX_MAX_AGE",
            "CORSPolicy"]
 
+#: The values of ``cross_origin_resource_policy`` (https://fetch.spec.whatwg.org/#cross-origin-resource-policy-header).
+RESOURCE_POLICIES = (None, "same-origin", "same-site", "cross-origin")
+
+#: Legacy options already warned about in this process (each warns once).
+_LEGACY_WARNED: set[str] = set()
+
 #: Browsers cap ``Access-Control-Max-Age`` (Chromium at 7200, Firefox at 86400).
 MAX_MAX_AGE = 86400
 
@@ -66,6 +72,7 @@ _FIELDS = (
     "origin_cache_seconds",
     "origin_cache_size",
     "timing_allow_origin",
+    "cross_origin_resource_policy",
     "preflight_status",
     "probe_origins",
 )
@@ -438,7 +445,12 @@ class CORSPolicy:
         (browsers then use 5 s).  Default: ``None``.
     :param allow_private_network: answer ``Access-Control-Request-Private-Network:
         true`` with ``Access-Control-Allow-Private-Network: true`` (WICG
-        Private Network Access, legacy; never with ``"*"``).  Default: ``False``.
+        Private Network Access; never with ``"*"``).  **Legacy**: only older
+        Chromium sends that preflight; Chrome 142+ and Firefox 153+ replaced it
+        with Local Network Access, a permission prompt no header answers (see
+        :doc:`hosts`).  Kept for those older browsers; the first policy with it
+        in a process logs a ``WARNING`` on the ``cors_wsgi`` logger.
+        Default: ``False``.
     :param dangerously_tolerate_insecure_origins: accept ``http:`` origins
         other than localhost and loopback addresses with credentials.
         Default: ``False``.
@@ -477,6 +489,14 @@ class CORSPolicy:
         trusts one specific stranger.  Default: ``()``.
     :param timing_allow_origin: also send ``Timing-Allow-Origin`` with the
         allowed origin (Resource Timing).  Default: ``False``.
+    :param cross_origin_resource_policy: send ``Cross-Origin-Resource-Policy``
+        with this value on every actual (non-preflight) response the policy
+        answers, whatever its ``Origin``: ``"same-origin"``, ``"same-site"``
+        or ``"cross-origin"`` (the last lets pages with
+        ``Cross-Origin-Embedder-Policy: require-corp`` embed the resource in
+        ``no-cors`` mode, an ``<img>`` or ``<script>`` without
+        ``crossorigin``).  Do not also set it in the application: two values
+        make browsers ignore both.  Default: ``None`` (not sent).
     :raises CORSConfigError: with every problem found, each with a stable code.
 
     A policy is immutable (assigning an attribute raises ``AttributeError``),
@@ -500,6 +520,7 @@ class CORSPolicy:
     origin_cache_seconds: int
     origin_cache_size: int
     timing_allow_origin: bool
+    cross_origin_resource_policy: str | None
     preflight_status: int
     probe_origins: tuple[str, ...]
     _engine: Engine
@@ -522,6 +543,7 @@ class CORSPolicy:
         origin_cache_seconds: int = 60,
         origin_cache_size: int = 10_000,
         timing_allow_origin: bool = False,
+        cross_origin_resource_policy: str | None = None,
         preflight_status: int = 204,
         probe_origins: str | Iterable[str] = (),
     ) -> None:
@@ -534,6 +556,12 @@ class CORSPolicy:
                 "such as waitress, keep the connection); Fetch accepts any ok status (200-299).",
             ))
         timing = _flag(timing_allow_origin, "timing_allow_origin", problems)
+        if cross_origin_resource_policy not in RESOURCE_POLICIES:
+            problems.append(Problem(
+                "invalid-resource-policy", "cross_origin_resource_policy", cross_origin_resource_policy,
+                "expected 'same-origin', 'same-site', 'cross-origin' (lower case, as Fetch compares it) "
+                "or None",
+            ))
         cache_seconds = _bounded_int(
             origin_cache_seconds, "origin_cache_seconds", 0, MAX_ORIGIN_CACHE_SECONDS, problems
         )
@@ -573,6 +601,13 @@ class CORSPolicy:
         seconds = _max_age(max_age, problems)
         if problems:
             raise CORSConfigError(problems)
+        if private_network and not _LEGACY_WARNED:
+            _LEGACY_WARNED.add("allow_private_network")
+            logger.warning(
+                "allow_private_network=True answers Private Network Access preflights, which only "
+                "older Chromium sends; Chrome 142+ and Firefox 153+ ask the user's permission for "
+                "Local Network Access instead, whatever the CORS headers (see docs/hosts.rst)"
+            )
 
         assign = object.__setattr__
         assign(self, "allow_origins", origins)
@@ -589,6 +624,7 @@ class CORSPolicy:
         assign(self, "origin_cache_seconds", cache_seconds)
         assign(self, "origin_cache_size", cache_size)
         assign(self, "timing_allow_origin", timing)
+        assign(self, "cross_origin_resource_policy", cross_origin_resource_policy)
         assign(self, "preflight_status", preflight_status)
         assign(self, "probe_origins", probes)
         assign(self, "_engine", Engine(
@@ -604,6 +640,7 @@ class CORSPolicy:
                 predicate, seconds=cache_seconds, size=cache_size
             ),
             timing_allow_origin=timing,
+            resource_policy=cross_origin_resource_policy,
             preflight_status=preflight_status,
             tolerate_insecure=tolerate_insecure,
             tolerate_public_suffixes=tolerate_suffixes,

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 
 from cors_wsgi._log import logger
 
-__all__ = ["REFUSAL_KINDS", "REFUSAL_REASONS", "BackgroundHook", "Refusal"]
+__all__ = ["REFUSAL_KINDS", "REFUSAL_REASONS", "BackgroundHook", "Refusal", "deliver"]
 
 #: Every refusal reason code, with what it means.  Codes are API: stable
 #: across releases, safe to use as metric labels.
@@ -55,6 +55,26 @@ REFUSAL_REASONS: dict[str, str] = {
                       "readings pick different patterns",
     "view-not-cross-origin": "the request reaches a view marked @no_cross_origin (its preflights "
                              "are refused, its responses get no CORS header)",
+    "host-not-allowed": "HostGuard: the Host is not one of allowed_hosts (DNS rebinding, a "
+                        "misdirected request)",
+    "host-malformed": "HostGuard: no Host, or one too long or blank",
+    "host-origin-not-allowed": "HostGuard: the Origin is not one of allowed_origins",
+    "websocket-origin-not-allowed": "WebSocketOriginGuard: a WebSocket handshake from an origin not allowed",
+    "websocket-origin-missing": "WebSocketOriginGuard: a WebSocket handshake without Origin, "
+                                "with require_origin=True",
+    # CrossOriginProtection (cors_wsgi.protection): unsafe methods only, never GET, HEAD, OPTIONS.
+    "csrf-cross-site": "CrossOriginProtection: Sec-Fetch-Site: cross-site from an untrusted origin "
+                       "on a path not bypassed",
+    "csrf-same-site": "CrossOriginProtection: Sec-Fetch-Site: same-site without "
+                      "allow_same_site=True",
+    "csrf-fetch-site-malformed": "CrossOriginProtection: a Sec-Fetch-Site value browsers "
+                                 "never send",
+    "csrf-origin-mismatch": "CrossOriginProtection: no Sec-Fetch-Site, and the Origin is neither "
+                            "the request's own origin nor trusted",
+    "csrf-origin-malformed": "CrossOriginProtection: no Sec-Fetch-Site, and the Origin is not a "
+                             "serialized origin (user info, a path, upper case, a default port, ...)",
+    "csrf-no-origin-strict": "CrossOriginProtection(strict=True): an HTTPS request with neither "
+                             "Sec-Fetch-Site nor Origin",
 }
 
 #: ``"preflight"`` (an OPTIONS preflight request) or ``"actual"`` (any other request).
@@ -81,6 +101,19 @@ class Refusal:
     origin: str | None
     method: str
     path_pattern: str | None
+
+
+def deliver(hook: Callable[[Refusal], object], refusal: Refusal) -> None:
+    """Call ``hook(refusal)`` in the request's thread.  Whatever the hook
+    raises (``BaseException`` subclasses such as ``gevent.Timeout``
+    included) is logged on the ``cors_wsgi`` logger and never changes the
+    response; only ``KeyboardInterrupt`` and ``SystemExit`` propagate."""
+    try:
+        hook(refusal)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:  # a timeout (gevent.Timeout) included: the response stands
+        logger.error("the on_refusal hook raised; the response is unchanged", exc_info=True)
 
 
 class BackgroundHook:

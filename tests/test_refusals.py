@@ -76,8 +76,60 @@ def test_view_refusal_reaches_the_hook_with_its_reason(env: dict[str, Any], expe
     assert run(env, resolver=hook_view_resolver) == [expected]
 
 
+PROTECTION_CASES = [
+    ("csrf-cross-site", environ("POST", HTTP_SEC_FETCH_SITE="cross-site"),
+     Refusal("actual", "csrf-cross-site", f"'{API}'", "'POST'", None)),
+    ("csrf-same-site", environ("POST", HTTP_SEC_FETCH_SITE="same-site"),
+     Refusal("actual", "csrf-same-site", f"'{API}'", "'POST'", None)),
+    ("csrf-fetch-site-malformed", environ("POST", HTTP_SEC_FETCH_SITE="cross-site, none"),
+     Refusal("actual", "csrf-fetch-site-malformed", f"'{API}'", "'POST'", None)),
+    ("csrf-origin-mismatch", environ("DELETE", HTTP_HOST="api.example.com"),
+     Refusal("actual", "csrf-origin-mismatch", f"'{API}'", "'DELETE'", None)),
+    ("csrf-origin-malformed", environ("POST", origin="http://evil@good.example", HTTP_HOST="good.example"),
+     Refusal("actual", "csrf-origin-malformed", "'http://evil@good.example'", "'POST'", None)),
+    ("csrf-no-origin-strict", environ("POST", origin=None, **{"wsgi.url_scheme": "https"}),
+     Refusal("actual", "csrf-no-origin-strict", None, "'POST'", None)),
+]
+
+
+@pytest.mark.parametrize(("env", "expected"), [pytest.param(e, r, id=i) for i, e, r in PROTECTION_CASES])
+def test_protection_refusal_reaches_the_hook_with_its_reason(env: dict[str, Any], expected: Refusal) -> None:
+    from cors_wsgi import CrossOriginProtection
+
+    seen: list[Refusal] = []
+    gate = CrossOriginProtection(RecordingApp(), on_refusal=seen.append, strict=True)
+    gate(env, discard_response)
+    assert seen == [expected]
+
+
+GUARD_CASES = [
+    ("host-not-allowed", environ(HTTP_HOST="attacker.example"),
+     Refusal("actual", "host-not-allowed", f"'{API}'", "'GET'", None)),
+    ("host-malformed", environ(HTTP_HOST=" "),
+     Refusal("actual", "host-malformed", f"'{API}'", "'GET'", None)),
+    ("host-origin-not-allowed", environ(origin="https://evil.example", HTTP_HOST="localhost:8000"),
+     Refusal("actual", "host-origin-not-allowed", "'https://evil.example'", "'GET'", None)),
+    ("websocket-origin-not-allowed", environ(origin="https://evil.example", HTTP_HOST="localhost", HTTP_UPGRADE="websocket"),
+     Refusal("actual", "websocket-origin-not-allowed", "'https://evil.example'", "'GET'", None)),
+    ("websocket-origin-missing", environ(origin=None, HTTP_HOST="localhost", HTTP_UPGRADE="websocket"),
+     Refusal("actual", "websocket-origin-missing", None, "'GET'", None)),
+]
+
+
+@pytest.mark.parametrize(("env", "expected"), [pytest.param(e, r, id=i) for i, e, r in GUARD_CASES])
+def test_guard_refusal_reaches_the_hook_with_its_reason(env: dict[str, Any], expected: Refusal) -> None:
+    from cors_wsgi import HostGuard, WebSocketOriginGuard
+
+    seen: list[Refusal] = []
+    inner = WebSocketOriginGuard(RecordingApp(), allowed_origins=[API], require_origin=True, on_refusal=seen.append)
+    HostGuard.loopback(inner, allowed_origins=None if "HTTP_UPGRADE" in env else [API],
+                       on_refusal=seen.append)(env, discard_response)
+    assert seen == [expected]
+
+
 def test_every_reason_code_is_produced() -> None:
-    assert {refusal.reason for _, _, refusal in CASES + VIEW_CASES} == set(REFUSAL_REASONS)
+    produced = {refusal.reason for _, _, refusal in CASES + VIEW_CASES + PROTECTION_CASES + GUARD_CASES}
+    assert produced == set(REFUSAL_REASONS)
 
 
 @pytest.mark.parametrize(
