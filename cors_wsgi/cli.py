@@ -179,6 +179,11 @@ def _print_exchange(result: Exchange, out: Callable[[str], None],
             out(f"Fix: {verdict.fix}")
         if verdict.divergence is not None:
             out("(Blocked by the standard; current browsers still allow it and will stop.)")
+    elif explained is not None and explained.option == "expose_headers" and explained.fix:
+        out(f"Fix: {explained.fix}")  # readable, but a header the script reads is hidden
+        for note in explained.verdict.notes:
+            out(f"Note: {note}")
+        return
     for note in verdict.notes:
         out(f"Note: {note}")
 
@@ -203,8 +208,11 @@ def _as_json(result: Exchange) -> dict[str, object]:
 
 def _configuration_fix(result: Exchange, explained: Explanation | None) -> str | None:
     """The fix in configuration terms, when the policy's explanation has one
-    and agrees with the exchange that was run (the same failed step)."""
+    and agrees with the exchange that was run (the same failed step, or
+    both allowed with a read header hidden)."""
     if explained is None or explained.option is None or explained.verdict.step != result.verdict.step:
+        return None
+    if result.verdict.allowed != explained.verdict.allowed:
         return None
     return explained.fix
 
@@ -343,9 +351,11 @@ def find_middleware(app: object, depth: int = 8) -> CORSMiddleware | None:
 @click.option("--name", default=None, help="The app or pipeline of an ini file to load  [default: main].")
 @click.option("--path", default="/", show_default=True,
               help="The request's path and query, e.g. /api/items?id=1.")
+@click.option("--read-header", "read_headers", multiple=True, metavar="NAME",
+              help="A response header the script reads (repeatable): say if it is hidden from it.")
 @_request_options
-def check(target: str, name: str | None, path: str, origin: str, method: str, headers: list[Header],
-          credentials: bool, as_json: bool) -> None:
+def check(target: str, name: str | None, path: str, read_headers: tuple[str, ...], origin: str, method: str,
+          headers: list[Header], credentials: bool, as_json: bool) -> None:
     """Run one request through TARGET in-process and print the browser's
     verdict.  TARGET is a PasteDeploy ini file, or a WSGI app as gunicorn
     names it: ``package.module:app`` or ``package.module:create_app()``.
@@ -373,7 +383,8 @@ def check(target: str, name: str | None, path: str, origin: str, method: str, he
     middleware = find_middleware(app)  # say which rule decided, and the fix in its terms
     explained = None
     if middleware is not None:
-        explained = middleware.explain(origin, method, headers, credentials, path.split("?", 1)[0])
+        explained = middleware.explain(origin, method, headers, credentials, path.split("?", 1)[0],
+                                       read_headers)
     _finish(exchange(request, send), as_json, explained)
 
 

@@ -32,9 +32,11 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from cors_wsgi._engine import Engine, handle
 from cors_wsgi._exchange import Exchange, browser_exchange
 from cors_wsgi._log import escape, printable
+from cors_wsgi._protocol import SAFELISTED_RESPONSE_HEADERS
 from cors_wsgi.fetch import (
     Request,
     Verdict,
+    exposed_header_names,
     is_safelisted_method,
     local_network_note,
     request_problem,
@@ -127,6 +129,7 @@ def explain_request(
     headers: Mapping[str, str] | Iterable[tuple[str, str] | str] = (),
     credentials: bool = False,
     path: str | None = None,
+    read_headers: Iterable[str] = (),
 ) -> Explanation:
     """The verdict on one ``fetch()``, run in-process.
 
@@ -137,6 +140,20 @@ def explain_request(
         app's ``policy`` (a ``CORSMiddleware``'s policy or mapping).
     Other parameters: see :meth:`CORSMiddleware.explain <cors_wsgi.CORSMiddleware.explain>`.
     """
+    explanation = _explain(serve, choose, origin, method, headers, credentials, path)
+    names = [read_headers] if isinstance(read_headers, str) else list(read_headers)
+    return _with_read_headers(explanation, names) if names else explanation
+
+
+def _explain(
+    serve: Callable[[Callable[[Refusal], object]], WSGIApplication],
+    choose: Callable[[str], Choice],
+    origin: str,
+    method: str,
+    headers: Mapping[str, str] | Iterable[tuple[str, str] | str],
+    credentials: bool,
+    path: str | None,
+) -> Explanation:
     path = path or "/"
     target, whole_url = path, "://" in path
     if whole_url:  # a whole URL: its path picks the policy, its host the address space
@@ -181,6 +198,29 @@ def explain_request(
         return Explanation(verdict, rule, choice.pattern, reason, result,
                            None if verdict.allowed else verdict.fix)
     return Explanation(verdict, rule, choice.pattern, reason, result, found.text, found.option, found.nearest)
+
+
+def _with_read_headers(explanation: Explanation, names: list[str]) -> Explanation:
+    """An allowed request whose script reads response headers it cannot
+    see: the fix adds them to ``expose_headers`` (a script sees only the
+    CORS-safelisted response headers and the exposed ones,
+    https://fetch.spec.whatwg.org/#cors-safelisted-response-header-name)."""
+    exchange = explanation.exchange
+    if not explanation.allowed or exchange.response is None:
+        return explanation
+    exposed = exposed_header_names(exchange.request, exchange.response.headers)
+    hidden = [name for name in names if name.lower() not in SAFELISTED_RESPONSE_HEADERS | exposed]
+    if not hidden:
+        return explanation
+    listed = ", ".join(repr(printable(name, 100)) for name in hidden)
+    why = "a script sees only the CORS-safelisted response headers and the exposed ones"
+    pattern = explanation.path_pattern
+    where = "" if pattern is None else f" in the policy for {escape(pattern)}"
+    fix = f"add {listed} to expose_headers{where} ({why})"
+    note = (f"the response is readable, but response.headers hides {listed}: "
+            "https://fetch.spec.whatwg.org/#cors-safelisted-response-header-name")
+    return dataclasses.replace(explanation, fix=fix, option="expose_headers",
+                               verdict=explanation.verdict.with_notes(note))
 
 
 def _allowed_by(engine: Engine, origin: str) -> str:
@@ -420,6 +460,7 @@ def explain_policy(
     headers: Mapping[str, str] | Iterable[tuple[str, str] | str] = (),
     credentials: bool = False,
     path: str | None = None,
+    read_headers: Iterable[str] = (),
 ) -> Explanation:
     """See :meth:`CORSPolicy.explain <cors_wsgi.CORSPolicy.explain>`."""
     engine = policy.engine
@@ -433,4 +474,4 @@ def explain_policy(
         return app
 
     return explain_request(serve, lambda _path: Choice(engine, None, None, policy), origin, method, headers,
-                           credentials, path)
+                           credentials, path, read_headers)

@@ -323,6 +323,7 @@ class CORSMiddleware:
         headers: Mapping[str, str] | Iterable[tuple[str, str] | str] = (),
         credentials: bool = False,
         path: str | None = None,
+        read_headers: Iterable[str] = (),
     ) -> Explanation:
         """Would a browser on ``origin`` get the response to
         ``fetch(path, {method, headers, credentials})``, and which rule decided?
@@ -342,6 +343,10 @@ class CORSMiddleware:
             whole URL (``"http://192.168.1.20:8080/api/items"``) also says
             where the server is: a loopback or private address from a
             public page adds a Local Network Access note to the verdict.
+        :param read_headers: response header names the script reads
+            (``response.headers.get("X-Request-Id")``): when the request is
+            allowed but one is neither CORS-safelisted nor exposed, the fix
+            says to add it to ``expose_headers``.
         :returns: an :class:`~cors_wsgi.explain.Explanation`; ``str()`` of it
             reads ``allowed`` or ``blocked at step ...: reason``, the fix and the rule.
         """
@@ -377,7 +382,7 @@ class CORSMiddleware:
                                           "readings pick different patterns")
             return Choice(route.engine, route.pattern, None, route.policy)
 
-        return explain_request(serve, choose, origin, method, headers, credentials, path)
+        return explain_request(serve, choose, origin, method, headers, credentials, path, read_headers)
 
     #: A request: ``_engine.handle(self, environ, start_response)``, the whole
     #: request path (choosing the policy, the preflight answer, the shim).

@@ -704,6 +704,7 @@ class CORSPolicy:
         headers: Mapping[str, str] | Iterable[tuple[str, str] | str] = (),
         credentials: bool = False,
         path: str | None = None,
+        read_headers: Iterable[str] = (),
     ) -> Explanation:
         """Would a browser on ``origin`` get the response under this policy,
         and which rule decided?  Same as :meth:`CORSMiddleware.explain
@@ -716,7 +717,7 @@ class CORSPolicy:
         """
         from cors_wsgi.explain import explain_policy
 
-        return explain_policy(self, origin, method, headers, credentials, path)
+        return explain_policy(self, origin, method, headers, credentials, path, read_headers)
 
     def as_dict(self) -> dict[str, Any]:
         """The normalised arguments, such that ``CORSPolicy(**p.as_dict()) == p``."""

@@ -477,3 +477,18 @@ def test_check_names_the_rule_and_refusal_when_cors_wsgi_is_outermost() -> None:
     assert "cors_wsgi: origin allowed by allow_origins entry 'http://localhost:8080'; refused: header-not-allowed" in text.stdout
     data = json.loads(CliRunner().invoke(main, [*args, "--json"]).stdout)
     assert data["refusal"] == "header-not-allowed"
+
+
+def test_check_read_header_that_is_hidden_names_expose_headers() -> None:
+    result = run("check", "examples.flask_app:create_app()", "--origin", "http://localhost:8080",
+                 "--path", "/api/items", "--read-header", "X-Request-Id", "--read-header", "X-Trace")
+    assert result.exit_code == 0
+    assert "ALLOWED" in result.stdout
+    assert "Fix: add 'X-Trace' to expose_headers in the policy for '/api/*'" in result.stdout
+
+
+def test_check_read_header_that_is_exposed_needs_no_fix() -> None:
+    result = run("check", "examples.flask_app:create_app()", "--origin", "http://localhost:8080",
+                 "--path", "/api/items", "--read-header", "X-Request-Id")
+    assert result.exit_code == 0
+    assert "Fix:" not in result.stdout

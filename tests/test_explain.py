@@ -311,3 +311,35 @@ def test_str_prints_the_rule_before_any_fix() -> None:
     lines = str(CORSPolicy(allow_origins=["http://localhost:9110"]).explain("http://127.0.0.1:9110")).splitlines()
     assert [line.split(":", 1)[0] for line in lines] == ["blocked at step cors-check", "rule", "fix", "in HTTP terms"]
     assert lines[2].startswith("fix: add 'http://127.0.0.1:9110' to allow_origins")
+
+
+READER = CORSPolicy(allow_origins=["https://app.example.com"], expose_headers=["X-Total"])
+
+
+def test_a_read_header_that_is_not_exposed_is_fixed_in_expose_headers() -> None:
+    explanation = READER.explain("https://app.example.com", read_headers=["X-Request-Id"])
+    assert explanation.allowed
+    assert (explanation.option, explanation.fix) == (
+        "expose_headers",
+        "add 'X-Request-Id' to expose_headers (a script sees only the CORS-safelisted response headers "
+        "and the exposed ones)",
+    )
+    assert any("response.headers hides 'X-Request-Id'" in note for note in explanation.verdict.notes)
+
+
+@pytest.mark.parametrize("names", [["X-Total"], ["x-total"], ["Content-Type", "Cache-Control"], []])
+def test_exposed_or_safelisted_read_headers_need_no_fix(names: list[str]) -> None:
+    explanation = READER.explain("https://app.example.com", read_headers=names)
+    assert (explanation.fix, explanation.option) == (None, None)
+
+
+def test_read_headers_fix_names_the_path_pattern_of_a_mapping() -> None:
+    middleware = CORSMiddleware(RecordingApp(), {"/api/*": READER})
+    explanation = middleware.explain("https://app.example.com", path="/api/items", read_headers=["X-Request-Id"])
+    assert explanation.fix is not None
+    assert "to expose_headers in the policy for '/api/*'" in explanation.fix
+
+
+def test_read_headers_of_a_blocked_request_leave_the_blocking_fix() -> None:
+    explanation = READER.explain("https://evil.example", read_headers=["X-Request-Id"])
+    assert explanation.option == "allow_origins"
