@@ -130,12 +130,13 @@ class SQLiteOriginStore:
         keeps lookups rare, so opening one per lookup is cheap enough)."""
         if self.read_only:
             uri = "file:" + urllib.parse.quote(os.path.abspath(self.path)) + "?mode=ro"
+            connection = sqlite3.connect(uri, uri=True, timeout=self.timeout)
             try:
-                connection = sqlite3.connect(uri, uri=True, timeout=self.timeout)
                 connection.execute("SELECT 1 FROM sqlite_master LIMIT 1")
             except sqlite3.OperationalError:
                 # A WAL file whose -shm cannot be created on a read-only
                 # volume: read it as it is on disk, anew on every connection.
+                connection.close()
                 connection = sqlite3.connect(uri + "&immutable=1", uri=True, timeout=self.timeout)
         else:
             connection = sqlite3.connect(self.path, timeout=self.timeout)
