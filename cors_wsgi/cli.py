@@ -501,31 +501,62 @@ def probe(url: str, timeout: float, origin: str, method: str, headers: list[Head
     _finish(result, as_json)
 
 
-# -- origins: the SQLite allow-list ---------------------------------------------------------
+# -- origins: the SQLite or SQLAlchemy allow-list ------------------------------------------
 
 
 @main.group()
 def origins() -> None:
-    """Manage an SQLite allow-list (cors_wsgi.store.SQLiteOriginStore) used
-    as allow_origin_predicate: running servers see a change within their
-    origin_cache_seconds."""
+    """Manage an allow-list of origins: an SQLite file
+    (cors_wsgi.store.SQLiteOriginStore), or with --db URL any SQLAlchemy
+    database (SQLAlchemyOriginStore).  Running servers see a change within
+    their store_refresh_seconds (allow_origin_store) or origin_cache_seconds
+    (allow_origin_predicate)."""
 
 
 def _store(db: str, credentials: bool, insecure: bool) -> Any:
-    from cors_wsgi.store import SQLiteOriginStore
+    from cors_wsgi.store import SQLAlchemyOriginStore, SQLiteOriginStore
 
     try:
+        if "://" in db:
+            return SQLAlchemyOriginStore(
+                db, allow_credentials=credentials, dangerously_tolerate_insecure_origins=insecure,
+            )
         return SQLiteOriginStore(
             db, allow_credentials=True if credentials else None,
             dangerously_tolerate_insecure_origins=insecure,
         )
-    except Exception as error:  # sqlite3.Error, OSError: one line, no traceback
-        raise CLIError(f"{db}: cannot open the store: {type(error).__name__}: {error}") from error
+    except Exception as error:  # sqlite3.Error, SQLAlchemyError, OSError: one line, no traceback
+        shown = _shown_db(db)
+        raise CLIError(f"{shown}: cannot open the store: {type(error).__name__}: {error}") from error
+
+
+def _shown_db(db: str) -> str:
+    """``db`` without a password."""
+    if "://" not in db:
+        return db
+    try:
+        from sqlalchemy.engine import make_url
+
+        return str(make_url(db).render_as_string(hide_password=True))
+    except Exception:
+        return db.split("://", 1)[0] + "://..."
+
+
+def _db_and(args: tuple[str, ...], db_option: str | None, names: tuple[str, ...]) -> tuple[str, ...]:
+    """``(db, *names)`` from ``[DB] NAMES...`` or ``--db DB NAMES...``."""
+    if db_option is not None:
+        args = (db_option, *args)
+    if len(args) != 1 + len(names):
+        shown = " ".join(names)
+        raise click.UsageError(f"expected DB {shown} (or --db URL {shown})".rstrip())
+    return args
 
 
 _store_options = [
-    click.argument("db", type=click.Path(dir_okay=False)),
-    click.argument("origin"),
+    click.argument("args", nargs=-1, metavar="[DB] ORIGIN"),
+    click.option("--db", "db_option", metavar="DB",
+                 help="The store: an SQLite path, or a SQLAlchemy URL (with ://, e.g. "
+                      "postgresql+psycopg://user@host/db)."),
     click.option("--credentials", is_flag=True,
                  help="Validate as a credentialed policy does (no http: origins but loopback); "
                       "implied when DB records that it serves a credentialed policy."),
@@ -542,8 +573,9 @@ def _with_store_options(function: Callable[..., None]) -> Callable[..., None]:
 
 @origins.command("add")
 @_with_store_options
-def origins_add(db: str, origin: str, credentials: bool, insecure: bool) -> None:
+def origins_add(args: tuple[str, ...], db_option: str | None, credentials: bool, insecure: bool) -> None:
     """Validate ORIGIN as allow_origins does, then add it to DB."""
+    db, origin = _db_and(args, db_option, ("ORIGIN",))
     store = _store(db, credentials, insecure)
     try:
         added = store.add(origin)
@@ -556,16 +588,21 @@ def origins_add(db: str, origin: str, credentials: bool, insecure: bool) -> None
 
 @origins.command("remove")
 @_with_store_options
-def origins_remove(db: str, origin: str, credentials: bool, insecure: bool) -> None:
+def origins_remove(args: tuple[str, ...], db_option: str | None, credentials: bool, insecure: bool) -> None:
     """Remove ORIGIN from DB."""
+    db, origin = _db_and(args, db_option, ("ORIGIN",))
     removed = _store(db, credentials, insecure).remove(origin)
     shown = printable(origin, SHOWN_LENGTH)
     click.echo(f"removed {shown}" if removed else f"{shown} was not there")
 
 
 @origins.command("list")
-@click.argument("db", type=click.Path(dir_okay=False, exists=True))
-def origins_list(db: str) -> None:
+@click.argument("args", nargs=-1, metavar="[DB]")
+@click.option("--db", "db_option", metavar="DB", help="An SQLite path, or a SQLAlchemy URL (with ://).")
+def origins_list(args: tuple[str, ...], db_option: str | None) -> None:
     """Print every origin in DB, one per line."""
+    (db,) = _db_and(args, db_option, ())
+    if "://" not in db and not os.path.exists(db):
+        raise click.BadParameter(f"File {db!r} does not exist.", param_hint="'DB'")
     for origin in _store(db, False, False).origins():
         click.echo(origin)

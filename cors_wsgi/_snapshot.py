@@ -1,0 +1,200 @@
+"""``allow_origin_store``: a worker's immutable snapshot of a store's origins.
+
+A :class:`SnapshotHolder` keeps one :class:`Snapshot` (the store's version,
+the trusted origins as a ``frozenset``, when it was last confirmed current)
+and swaps it in one assignment.  A lookup is a set membership test and
+never waits for the store: the checks run in one poller thread per process
+(started at first use, so after a server's fork), at most every
+``refresh_seconds`` less a random 0-20 % (workers spread their checks): a
+check reads ``store.version()`` and reloads ``store.snapshot()`` only when
+the version changed, while requests keep answering from the snapshot in
+force.  A failed check keeps the last good snapshot (logged, escaped,
+with its age); ``max_staleness_seconds`` logs an alarm once the snapshot has
+not been confirmed for that long.  A push (:mod:`cors_wsgi.notify`) only
+asks for a check sooner; the poll stays the backstop.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from typing import NamedTuple, Protocol, runtime_checkable
+
+from cors_wsgi._log import escape, logger
+
+__all__ = ["Notifier", "OriginStore", "Snapshot", "SnapshotHolder"]
+
+_getpid = os.getpid
+
+
+@runtime_checkable
+class OriginStore(Protocol):
+    """What ``CORSPolicy(allow_origin_store=...)`` reads: ``snapshot()`` is
+    ``(version, origins)`` read together; ``version()`` is cheap and changes
+    with every change of the origins.  Both may raise: the last good
+    snapshot stays in force.  An optional ``notifier`` attribute
+    (:class:`Notifier`) pushes changes."""
+
+    def snapshot(self) -> tuple[int, frozenset[str]]: ...
+    def version(self) -> int: ...
+
+
+class Notifier(Protocol):
+    """``start(callback)``: call ``callback()`` on every pushed change, from
+    a thread of the notifier's own; started once per process, after fork."""
+
+    def start(self, callback: Callable[[], None]) -> None: ...
+
+
+class Snapshot(NamedTuple):
+    version: int
+    origins: frozenset[str]
+    #: ``clock()`` when the store last confirmed this version.
+    confirmed: float
+
+
+class SnapshotHolder:
+    """One store's snapshot in one process (see the module docstring).
+
+    :param trust: ``origin -> bool``: which stored origins may be allowed
+        (a credentialed policy's trust rule); the others are dropped at load.
+    :raises Exception: whatever the first ``store.snapshot()`` raises.
+    """
+
+    def __init__(
+        self,
+        store: OriginStore,
+        *,
+        refresh_seconds: float,
+        max_staleness_seconds: float | None = None,
+        trust: Callable[[str], bool] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        jitter: Callable[[], float] | None = None,
+    ) -> None:
+        self.store = store
+        self.refresh_seconds = refresh_seconds
+        self.max_staleness_seconds = max_staleness_seconds
+        #: Failed checks in this process (for metrics).
+        self.refresh_errors = 0
+        self._trust = trust
+        self._clock = clock
+        self._jitter = jitter or random.Random().random  # never the global generator's state
+        self._lock = threading.Lock()
+        self._start_lock = threading.Lock()
+        self._notifier: Notifier | None = getattr(store, "notifier", None)
+        self._pid = 0  # the poller starts at first use, in the process that serves
+        self._wake = threading.Event()
+        self.current = self._load(*store.snapshot())
+        self._next_check = self._deadline()
+
+    # -- per request -------------------------------------------------------------
+
+    def allows(self, origin: str) -> bool:
+        """Is ``origin`` in the snapshot in force?  Never waits."""
+        if self._pid != _getpid():
+            self._in_this_process()
+        return origin in self.current.origins
+
+    def request_check(self) -> None:
+        """Check the store now, in the poller's thread; returns at once
+        (what a notifier calls on a push)."""
+        self._wake.set()
+
+    # -- metrics -----------------------------------------------------------------
+
+    @property
+    def age(self) -> float:
+        """Seconds since the store last confirmed the snapshot in force."""
+        return self._clock() - self.current.confirmed
+
+    # -- checks ------------------------------------------------------------------
+
+    def check(self) -> bool:
+        """One check now, in the calling thread: True when it succeeded.
+        Only the poller (and tests) call it, never a request."""
+        with self._lock:
+            return self._check()
+
+    @staticmethod
+    def _poll(reference: weakref.ref[SnapshotHolder], wake: threading.Event) -> None:
+        """The poller: a check at every deadline (``refresh_seconds`` less
+        a random 0-20 %) or push, for as long as the holder (its policy) lives."""
+        while True:
+            holder = reference()
+            if holder is None:
+                return
+            delay = max(0.0, holder._next_check - holder._clock())
+            del holder
+            wake.wait(min(delay, 1.0))
+            holder = reference()
+            if holder is None:
+                return
+            if wake.is_set() or holder._clock() >= holder._next_check:
+                wake.clear()
+                holder._next_check = holder._deadline()
+                try:
+                    holder.check()
+                except BaseException:  # never let the poller die
+                    logger.exception("allow_origin_store %s: the check failed", escape(repr(holder.store)))
+            del holder
+
+    def _check(self) -> bool:
+        current = self.current
+        try:
+            version = self.store.version()
+            if version == current.version:
+                self.current = current._replace(confirmed=self._clock())
+            else:
+                self.current = self._load(*self.store.snapshot())
+        except Exception as error:  # the last good snapshot stays in force
+            self.refresh_errors += 1
+            age = self._clock() - current.confirmed
+            logger.error(
+                "allow_origin_store %s failed: %s: %s; serving the snapshot of version %s "
+                "(%s origins), confirmed %.1f s ago",
+                escape(repr(self.store)), escape(type(error).__name__), escape(str(error)),
+                current.version, len(current.origins), age,
+            )
+            limit = self.max_staleness_seconds
+            if limit is not None and age > limit:
+                logger.critical(
+                    "allow_origin_store %s: the snapshot is %.1f s old, over max_staleness_seconds=%s",
+                    escape(repr(self.store)), age, limit,
+                )
+            return False
+        return True
+
+    def _load(self, version: int, origins: frozenset[str]) -> Snapshot:
+        kept = frozenset(o for o in origins if o.__class__ is str and (self._trust is None or self._trust(o)))
+        if len(kept) != len(origins):
+            example = sorted(map(str, origins - kept))[0]
+            logger.warning(
+                "allow_origin_store %s: %s stored origins are never trusted by this policy, e.g. %s",
+                escape(repr(self.store)), len(origins) - len(kept), escape(example),
+            )
+        return Snapshot(version, kept, self._clock())
+
+    def _deadline(self) -> float:
+        return self._clock() + self.refresh_seconds * (1.0 - 0.2 * self._jitter())
+
+    def _in_this_process(self) -> None:
+        """First use in this process (a worker after fork, or the process
+        that built the policy): locks of its own, the poller's thread, and
+        the notifier's, started once per process."""
+        with self._start_lock:
+            if self._pid == _getpid():
+                return
+            self._lock = threading.Lock()
+            self._wake = wake = threading.Event()
+            if self.current.confirmed + self.refresh_seconds <= self._clock():
+                self._next_check = self._clock()  # built long before this fork: check at once
+            threading.Thread(
+                target=self._poll, args=(weakref.ref(self), wake), name="cors-wsgi-store", daemon=True
+            ).start()
+            if self._notifier is not None:
+                self._notifier.start(self.request_check)
+            self._pid = _getpid()
