@@ -78,3 +78,16 @@ def test_slow_hook_smoke_run_times_each_way_of_calling_the_hook() -> None:
     assert result.returncode == 0, result.stderr
     rows = [line for line in result.stdout.splitlines() if line.startswith(("no hook", "slow hook"))]
     assert len(rows) == 3
+
+
+def test_predicate_stall_quick_run_reports_both_predicates_under_gunicorn() -> None:
+    if not (Path(sys.executable).with_name("gunicorn")).exists():
+        pytest.skip("predicate_stall.py needs gunicorn next to the interpreter")
+    result = subprocess.run(
+        [sys.executable, str(COMPARE.parent / "predicate_stall.py"), "--quick"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    rows = [line for line in result.stdout.splitlines() if line.startswith(("200 ms", "hangs"))]
+    assert len(rows) == 4
+    assert sum(line.startswith("- predicate ") for line in result.stdout.splitlines()) == 2
