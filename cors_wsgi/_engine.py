@@ -37,6 +37,8 @@ function of the policy.
 from __future__ import annotations
 
 import logging
+import os
+import queue
 import sys
 import threading
 import time
@@ -54,13 +56,15 @@ from cors_wsgi._protocol import (
     TOKEN_CHARS,
 )
 from cors_wsgi._protocol import is_token as is_token
-from cors_wsgi.refusals import Refusal, deliver
+from cors_wsgi.refusals import Decision, Refusal, deliver
 
 if TYPE_CHECKING:
     import re
 
     from _typeshed import OptExcInfo
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+    from cors_wsgi._snapshot import SnapshotHolder
 
 __all__ = [
     "AMBIGUOUS",
@@ -87,6 +91,7 @@ __all__ = [
     "is_token",
     "merge_vary",
     "refuse_unanswered",
+    "report_allowed",
     "report_refusal",
 ]
 
@@ -217,6 +222,8 @@ class Settings(Protocol):
     def catch_exceptions(self) -> bool: ...
     @property
     def on_refusal(self) -> Callable[[Refusal], object] | None: ...
+    @property
+    def on_decision(self) -> Callable[[Decision], object] | None: ...
     @property
     def log_refusals(self) -> bool: ...
 
@@ -415,20 +422,74 @@ class OriginMatcher:
         return None
 
 
+class _Call:
+    """One predicate call in flight: its deadline and, once done, its verdict."""
+
+    __slots__ = ("deadline", "done", "verdict")
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+        self.done = threading.Event()
+        self.verdict = False
+
+
+class _Worker:
+    """A worker process's share of a :class:`PredicateCache`: its lock, the
+    calls in flight and the daemon threads that run them (started as
+    needed, at most the concurrency bound), rebuilt in a forked child
+    (checked with ``os.getpid()``), where the parent's threads do not exist."""
+
+    __slots__ = ("in_flight", "lock", "pid", "quiet_until", "tasks", "threads")
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.lock = threading.Lock()
+        self.in_flight: dict[str, _Call] = {}
+        self.quiet_until = 0.0
+        #: (cache, origin, call) to run; never longer than the free threads.
+        self.tasks: queue.SimpleQueue[tuple[PredicateCache, str, _Call]] = queue.SimpleQueue()
+        self.threads = 0
+
+    def serve(self) -> None:
+        """A thread's loop: run the calls handed to it, forever (a daemon);
+        should a predicate raise ``SystemExit`` here, the thread ends and the
+        next call starts another."""
+        try:
+            while True:
+                cache, origin, call = self.tasks.get()
+                cache.run(self, origin, call)
+        finally:
+            with self.lock:
+                self.threads -= 1
+
+
 class PredicateCache:
     """``cache(origin) -> bool``: ``allow_origin_predicate``'s verdicts, remembered.
 
     Bounds: at most ``size`` origins (when full, the oldest entry, which
     expires first, makes room in O(1)); each verdict lives ``seconds``
-    seconds (0: the predicate is asked every time).  Concurrent requests for
-    one origin that is not cached wait for a single call of the predicate,
-    so a database is asked at most once per origin per period whatever the
-    load.  An exception (any ``BaseException`` but ``KeyboardInterrupt`` and
-    ``SystemExit``) or a non-``bool`` answer is a refusal, logged once per
-    origin and period (escaped), and never reaches the request.
+    seconds (0: the predicate is asked every time).  An exception (any
+    ``BaseException`` but ``KeyboardInterrupt`` and ``SystemExit``) or a
+    non-``bool`` answer is a refusal, logged once per origin and period
+    (escaped), and never reaches the request.
+
+    Time and concurrency: calls run on at most ``concurrency`` daemon
+    threads per worker process, started as needed and then kept, so a call
+    costs a queue hand-off, not a thread; at most ``concurrency`` calls are
+    in flight (counted until the predicate returns, so a hanging call keeps
+    its thread and its slot).  A request
+    waits for its origin's call at most until ``timeout`` seconds after the
+    call started, then is refused; a late answer still fills the cache for
+    the next request.  Concurrent requests for one uncached origin share a
+    single call.  An origin first seen while ``concurrency`` calls are in
+    flight is refused at once, not queued (and not cached).  A refusal the
+    predicate gave is cached like any verdict (the negative cache), so a
+    flood of one refused origin costs one call per period.
     """
 
-    __slots__ = ("_clock", "_entries", "_in_flight", "_lock", "predicate", "seconds", "size")
+    __slots__ = (
+        "_clock", "_entries", "_worker", "concurrency", "predicate", "seconds", "size", "timeout",
+    )
 
     def __init__(
         self,
@@ -436,43 +497,78 @@ class PredicateCache:
         *,
         seconds: int,
         size: int,
+        timeout: float = 1.0,
+        concurrency: int = 2,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.predicate = predicate
         self.seconds = seconds
         self.size = size
+        self.timeout = timeout
+        self.concurrency = concurrency
         self._clock = clock
         self._entries: dict[str, tuple[bool, float]] = {}
-        self._in_flight: dict[str, threading.Event] = {}
-        self._lock = threading.Lock()
+        self._worker = _Worker()
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    @property
+    def in_flight(self) -> int:
+        """Predicate calls running now in this process (timed-out ones included)."""
+        return len(self._current().in_flight)
+
+    def _current(self) -> _Worker:
+        worker = self._worker
+        if worker.pid != os.getpid():  # forked: the parent's calls are not running here
+            worker = self._worker = _Worker()
+        return worker
 
     def __call__(self, origin: str) -> bool:
         entry = self._entries.get(origin)
         if entry is not None and entry[1] > self._clock():
             return entry[0]
-        while True:
-            with self._lock:
-                entry = self._entries.get(origin)
-                if entry is not None and entry[1] > self._clock():
-                    return entry[0]
-                waiting = self._in_flight.get(origin)
-                if waiting is None:
-                    done = self._in_flight[origin] = threading.Event()
-            if waiting is None:
-                break
-            waiting.wait(30.0)  # another request is asking the predicate for this origin
+        worker = self._current()
+        with worker.lock:
+            entry = self._entries.get(origin)
+            if entry is not None and entry[1] > self._clock():
+                return entry[0]
+            call = worker.in_flight.get(origin)
+            if call is None:
+                if len(worker.in_flight) >= self.concurrency:
+                    self._warn(worker, "%s allow_origin_predicate calls in flight; origin=%s refused "
+                               "at once", len(worker.in_flight), escape(origin))
+                    return False
+                call = worker.in_flight[origin] = _Call(time.monotonic() + self.timeout)
+                # In flight <= concurrency == threads, so a thread is free (or freeing).
+                if worker.threads < self.concurrency:
+                    worker.threads += 1
+                    threading.Thread(target=worker.serve, name="cors_wsgi-predicate", daemon=True).start()
+                worker.tasks.put((self, origin, call))
+        if call.done.wait(max(0.0, call.deadline - time.monotonic())):
+            return call.verdict
+        self._warn(worker, "allow_origin_predicate took over %s s for origin=%s; refused",
+                   self.timeout, escape(origin))
+        return False
+
+    def run(self, worker: _Worker, origin: str, call: _Call) -> None:
+        """Ask the predicate about ``origin`` for ``call`` (on a worker thread)."""
         try:
-            verdict = self._ask(origin)
+            call.verdict = verdict = self._ask(origin)
             if self.seconds:
-                self._store(origin, verdict)
-            return verdict
+                self._store(worker, origin, verdict)
         finally:
-            with self._lock:
-                del self._in_flight[origin]
-            done.set()
+            with worker.lock:
+                worker.in_flight.pop(origin, None)
+            call.done.set()
+
+    def _warn(self, worker: _Worker, message: str, *args: object) -> None:
+        """A ``WARNING`` at most once per 10 seconds per process: a flood of
+        refused origins must not become a flood of log lines."""
+        now = time.monotonic()
+        if now >= worker.quiet_until:
+            worker.quiet_until = now + 10.0
+            logger.warning(message, *args)
 
     def _ask(self, origin: str) -> bool:
         try:
@@ -493,8 +589,8 @@ class PredicateCache:
         )
         return False
 
-    def _store(self, origin: str, verdict: bool) -> None:
-        with self._lock:
+    def _store(self, worker: _Worker, origin: str, verdict: bool) -> None:
+        with worker.lock:
             entries = self._entries
             entries.pop(origin, None)  # re-inserted last: insertion order is expiry order
             while len(entries) >= self.size:
@@ -538,6 +634,7 @@ class Engine:
         "no_origin",
         "predicate",
         "preflights",
+        "snapshot",
         "vary_origin",
     )
 
@@ -558,8 +655,11 @@ class Engine:
         preflight_status: int = 204,
         tolerate_insecure: bool = False,
         tolerate_public_suffixes: bool = False,
+        snapshot: SnapshotHolder | None = None,
     ) -> None:
         self.allow_all = allow_all
+        #: ``allow_origin_store``'s snapshot (its origins already passed the trust rule).
+        self.snapshot = snapshot
         #: Responses vary by ``Origin`` unless every origin gets ``*``.
         self.vary_origin = not allow_all
         self.matcher = matcher
@@ -646,6 +746,16 @@ class Engine:
         the predicate only when it passes the rules of ``allow_origins``
         (one trust rule for every source of origins, ``untrusted_reason``)."""
         static = matcher.matches
+        snapshot = self.snapshot
+        if snapshot is not None:
+            # Between the static rules and the predicate: a set lookup in the
+            # snapshot in force, whose origins passed the trust rule at load.
+            in_snapshot = snapshot.allows
+            matches = static
+
+            def static(origin: str) -> bool:
+                return matches(origin) or (origin.__class__ is str and in_snapshot(origin))
+
         if predicate is None:
             return static
         if not self._credentials:
@@ -672,8 +782,11 @@ class Engine:
         full cache first."""
         if not isinstance(origin, str) or origin.__class__ is not str or len(origin) > MAX_ORIGIN_LENGTH:
             return
-        if self.predicate is not None and not self.allow_all and not self.matcher.matches(origin):
-            return  # a predicate's verdict: its own cache expires it
+        if (
+            (self.predicate is not None or self.snapshot is not None)
+            and not self.allow_all and not self.matcher.matches(origin)
+        ):
+            return  # a predicate's or a snapshot's verdict: its cache, or the next snapshot, replaces it
         if len(cache) >= ANSWER_CACHE_SIZE:
             cache.clear()
         cache[key] = answer
@@ -737,7 +850,7 @@ class Engine:
     def dynamic_refusal(self, origin: str) -> str | None:
         """Why the predicate is never asked about ``origin`` (a credentialed
         policy's trust rule, see ``untrusted_reason``), or ``None``."""
-        if self.predicate is None or not self._credentials:
+        if (self.predicate is None and self.snapshot is None) or not self._credentials:
             return None
         return untrusted_reason(
             origin, tolerate_insecure=self._tolerate[0], tolerate_public_suffixes=self._tolerate[1]
@@ -867,7 +980,10 @@ def handle(
 
     ``middleware`` gives the configuration (``engine`` for one policy, else
     ``choose``) and the settings (``app``, ``debug``, ``catch_exceptions``,
-    ``on_refusal``, ``log_refusals``)."""
+    ``on_refusal``, ``on_decision``, ``log_refusals``).
+
+    An allowed request pays for ``on_decision`` with one attribute check
+    when no hook is set; a request without ``Origin`` not even that."""
     engine = middleware.engine
     pattern: str | None = None
     if engine is None:
@@ -899,16 +1015,24 @@ def handle(
             preflight = None
         if preflight is None:
             preflight = engine.answer_preflight(environ, origin, debug, key)
-        if preflight.refused is not None and (
-            middleware.on_refusal is not None or debug or _logs_enabled_for(_DEBUG)
+        if preflight.refused is None:
+            if middleware.on_decision is not None:
+                report_allowed(middleware, "preflight", environ, pattern)
+        elif (
+            middleware.on_refusal is not None or middleware.on_decision is not None
+            or debug or _logs_enabled_for(_DEBUG)
         ):
             report_refusal(middleware, "preflight", preflight.refused, environ, pattern)
         start_response(preflight.status, list(preflight.headers))
         return [preflight.body] if preflight.body else []
     else:
         answer = engine.actuals.get(origin) or engine.actual(origin)
-        if answer.refused and (
-            middleware.on_refusal is not None or middleware.debug or _logs_enabled_for(_DEBUG)
+        if not answer.refused:
+            if middleware.on_decision is not None:
+                report_allowed(middleware, "actual", environ, pattern)
+        elif (
+            middleware.on_refusal is not None or middleware.on_decision is not None
+            or middleware.debug or _logs_enabled_for(_DEBUG)
         ):
             report_refusal(middleware, "actual", "origin", environ, pattern)
     if middleware.catch_exceptions:
@@ -1162,16 +1286,17 @@ def _reason_code(refused: str, origin: str) -> str:
 def report_refusal(
     settings: Settings, kind: str | None, refused: str, environ: WSGIEnvironment, pattern: str | None
 ) -> None:
-    """Log a refusal and tell the ``on_refusal`` hook; costs nothing more
-    than this check when neither DEBUG logging nor a hook is on.
+    """Log a refusal and tell the ``on_refusal`` and ``on_decision`` hooks;
+    costs nothing more than this check when neither DEBUG logging nor a hook is on.
 
     ``kind``: ``"preflight"``, ``"actual"``, or ``None`` (worked out here);
     ``refused``: a reason code, or what the engine refused (``"origin"``,
     ``"method"``, ``"headers"``)."""
     hook = settings.on_refusal
+    decided = settings.on_decision
     level = logging.WARNING if settings.debug else logging.DEBUG
     logs = settings.log_refusals and logger.isEnabledFor(level)
-    if hook is None and not logs:
+    if hook is None and decided is None and not logs:
         return
     if kind is None:
         kind = _kind(environ)
@@ -1191,3 +1316,18 @@ def report_refusal(
         )
     if hook is not None:
         deliver(hook, record)
+    if decided is not None and origin is not None:  # no Origin, no CORS decision
+        decision = Decision(kind, "refused", reason, record.origin, record.method, pattern)
+        deliver(decided, decision, "on_decision")
+
+
+def report_allowed(settings: Settings, kind: str, environ: WSGIEnvironment, pattern: str | None) -> None:
+    """Tell the ``on_decision`` hook (set: the caller checked) that a request
+    with an ``Origin`` was allowed."""
+    hook = settings.on_decision
+    assert hook is not None
+    asked = "HTTP_ACCESS_CONTROL_REQUEST_METHOD" if kind == "preflight" else "REQUEST_METHOD"
+    decision = Decision(
+        kind, "allowed", None, escape(environ["HTTP_ORIGIN"]), escape(environ.get(asked, "")), pattern,
+    )
+    deliver(hook, decision, "on_decision")

@@ -67,15 +67,27 @@ def to_int(value: str) -> int:
     return int(text)
 
 
-def to_callable(value: str) -> object:
-    """``"package.module:callable"`` -> the callable, imported now.
+def to_seconds(value: str) -> float:
+    """A number of seconds, e.g. ``"1.5"`` or ``"2"``."""
+    text = value.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise ValueError("expected a number of seconds, e.g. 1.5") from None
+    if text.lower().lstrip("+-") in ("nan", "inf", "infinity"):
+        raise ValueError("expected a finite number of seconds, e.g. 1.5")
+    return seconds
+
+
+def _imported(value: str, what: str) -> object:
+    """``"package.module:name"`` -> the object, imported now.
 
     :raises ValueError: saying what did not import or resolve.
     """
     text = value.strip()
     module_name, colon, attribute = text.partition(":")
     if not colon or not module_name or not attribute:
-        raise ValueError("expected a dotted reference 'package.module:callable'")
+        raise ValueError(f"expected a dotted reference 'package.module:{what}'")
     import importlib
 
     try:
@@ -87,9 +99,32 @@ def to_callable(value: str) -> object:
             target = getattr(target, part)
         except AttributeError:
             raise ValueError(f"{module_name!r} has no attribute {attribute!r}") from None
-    if not callable(target):
-        raise ValueError(f"{text!r} is not callable")
     return target
+
+
+def to_callable(value: str) -> object:
+    """``"package.module:callable"`` -> the callable, imported now.
+
+    :raises ValueError: saying what did not import or resolve, or that it is not callable.
+    """
+    target = _imported(value, "callable")
+    if not callable(target):
+        raise ValueError(f"{value.strip()!r} is not callable")
+    return target
+
+
+def to_store(value: str) -> object:
+    """``"package.module:store"`` -> that ``allow_origin_store`` object, imported now.
+
+    :raises ValueError: saying what did not import or resolve.
+    """
+    return _imported(value, "store")
+
+
+def to_optional_seconds(value: str) -> float | None:
+    """A number of seconds, or empty / ``none`` for None."""
+    text = value.strip()
+    return None if text == "" or text.lower() == "none" else to_seconds(text)
 
 
 def to_regexes(value: str) -> str | tuple[str, ...] | None:
@@ -126,10 +161,15 @@ POLICY_CONVERTERS: Mapping[str, Callable[[str], object]] = {
     "allow_origin_predicate": to_callable,
     "origin_cache_seconds": to_int,
     "origin_cache_size": to_int,
+    "predicate_timeout_seconds": to_seconds,
+    "predicate_concurrency": to_int,
     "timing_allow_origin": to_bool,
     "cross_origin_resource_policy": lambda value: value.strip() or None,
     "preflight_status": to_int,
     "probe_origins": to_list,
+    "allow_origin_store": to_store,
+    "store_refresh_seconds": to_seconds,
+    "max_staleness_seconds": to_optional_seconds,
 }
 
 MIDDLEWARE_CONVERTERS: Mapping[str, Callable[[str], object]] = {

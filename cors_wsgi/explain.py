@@ -42,7 +42,7 @@ from cors_wsgi.fetch import (
     request_problem,
     unsafe_request_header_names,
 )
-from cors_wsgi.refusals import Refusal
+from cors_wsgi.refusals import Decision, Refusal
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -442,6 +442,8 @@ class _StandInSettings:
     debug: bool = False
     catch_exceptions: bool = False
     log_refusals: bool = False
+    #: Never set: an explanation is not a request to count.
+    on_decision: Callable[[Decision], object] | None = None
 
     def choose(self, environ: WSGIEnvironment) -> None:
         """Never called: ``engine`` is set."""

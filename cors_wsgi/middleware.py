@@ -43,7 +43,7 @@ from cors_wsgi._engine import Chooser, Engine, Unanswered, handle
 from cors_wsgi.errors import CORSConfigError, Problem
 from cors_wsgi.paths import PathMap
 from cors_wsgi.policy import CORSPolicy
-from cors_wsgi.refusals import Refusal
+from cors_wsgi.refusals import Decision, Refusal
 from cors_wsgi.views import Resolver, ViewChooser
 
 if TYPE_CHECKING:
@@ -123,6 +123,13 @@ class CORSMiddleware:
         ``SystemExit`` propagate.  A slow hook delays refused requests by its
         run time: wrap it in :class:`~cors_wsgi.refusals.BackgroundHook` to
         hand refusals to a thread of its own.  Default: ``None``.
+    :param on_decision: called with a :class:`~cors_wsgi.refusals.Decision`
+        for every request carrying an ``Origin``, allowed or refused (a
+        request without ``Origin`` produces none), in the request's thread,
+        its errors contained as ``on_refusal``'s.  :mod:`cors_wsgi.metrics`
+        builds Prometheus and OpenTelemetry hooks.  It runs on every CORS
+        request: keep it fast.  Without it, an allowed request pays one
+        attribute check.  Default: ``None``.
     :raises CORSConfigError: for a malformed ``policy`` mapping or a
         non-bool flag, with every problem found.
 
@@ -142,8 +149,8 @@ class CORSMiddleware:
     """
 
     __slots__ = (
-        "_policy", "app", "catch_exceptions", "choose", "debug", "engine", "log_refusals", "on_refusal",
-        "paths", "resolver", "vary",
+        "_policy", "app", "catch_exceptions", "choose", "debug", "engine", "log_refusals", "on_decision",
+        "on_refusal", "paths", "resolver", "vary",
     )
 
     def __init__(
@@ -155,6 +162,7 @@ class CORSMiddleware:
         debug: bool = False,
         catch_exceptions: bool = False,
         on_refusal: Callable[[Refusal], object] | None = None,
+        on_decision: Callable[[Decision], object] | None = None,
     ) -> None:
         if policy is _MISSING:
             raise CORSConfigError([Problem(
@@ -171,12 +179,13 @@ class CORSMiddleware:
             for name, value in flags.items()
             if not isinstance(value, bool)
         ]
-        hook: object = on_refusal
-        if hook is not None and not callable(hook):
-            problems.append(Problem(
-                "invalid-type", "on_refusal", on_refusal,
-                "expected a callable that takes a cors_wsgi.refusals.Refusal, or None.",
-            ))
+        hooks: dict[str, object] = {"on_refusal": on_refusal, "on_decision": on_decision}
+        problems.extend(
+            Problem("invalid-type", name, hook,
+                    f"expected a callable that takes a cors_wsgi.refusals.{record}, or None.")
+            for (name, hook), record in zip(hooks.items(), ("Refusal", "Decision"), strict=True)
+            if hook is not None and not callable(hook)
+        )
         if policy is None and resolver is None:
             problems.append(Problem(
                 "invalid-type", "policy", None,
@@ -194,6 +203,7 @@ class CORSMiddleware:
         self.debug = debug
         self.catch_exceptions = catch_exceptions
         self.on_refusal = on_refusal
+        self.on_decision = on_decision
         self.log_refusals = True
 
     @classmethod
@@ -331,7 +341,7 @@ class CORSMiddleware:
         Runs the preflight (when a browser would send one) and the actual
         request through this middleware's policies and path mapping
         in-process, against a stand-in for the app (the app is never called,
-        the ``on_refusal`` hook never fires, nothing is logged), and judges
+        the ``on_refusal`` and ``on_decision`` hooks never fire, nothing is logged), and judges
         the answers as the Fetch standard does (:mod:`cors_wsgi.fetch`).
 
         :param origin: the page's serialized origin, ``"https://app.example.com"``.
@@ -356,6 +366,7 @@ class CORSMiddleware:
         chooser = None if engine is not None else self.choose
 
         def serve(hook: Callable[[Refusal], object]) -> WSGIApplication:
+            # No on_decision: a clone's requests are not served, so never counted.
             clone = CORSMiddleware(_stand_in, policy, resolver=self.resolver, on_refusal=hook)
             # The very engines and chooser, caches included:
             clone.engine, clone.paths = engine, paths

@@ -28,8 +28,8 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Concatenate, NoReturn, ParamSpec
 
-from cors_wsgi._engine import Engine, OriginMatcher, PredicateCache
-from cors_wsgi._host import is_loopback_host, registrable_domain
+from cors_wsgi._engine import Engine, OriginMatcher, PredicateCache, is_origin_shaped
+from cors_wsgi._host import is_loopback_host, registrable_domain, untrusted_reason
 from cors_wsgi._log import escape, logger
 from cors_wsgi._origins import compile_origins, parse_exact_origin, split_origin
 from cors_wsgi._protocol import (
@@ -40,6 +40,7 @@ from cors_wsgi._protocol import (
     NORMALIZED_METHODS,
     is_token,
 )
+from cors_wsgi._snapshot import OriginStore, SnapshotHolder
 from cors_wsgi.errors import CORSConfigError, Problem
 
 if TYPE_CHECKING:
@@ -71,10 +72,15 @@ _FIELDS = (
     "allow_origin_predicate",
     "origin_cache_seconds",
     "origin_cache_size",
+    "predicate_timeout_seconds",
+    "predicate_concurrency",
     "timing_allow_origin",
     "cross_origin_resource_policy",
     "preflight_status",
     "probe_origins",
+    "allow_origin_store",
+    "store_refresh_seconds",
+    "max_staleness_seconds",
 )
 
 #: Origins no credentialed predicate may trust, whatever the policy: a
@@ -90,6 +96,10 @@ MAX_DERIVED_PROBES = 64
 #: Bounds of ``origin_cache_seconds`` and ``origin_cache_size``.
 MAX_ORIGIN_CACHE_SECONDS = 86400
 MAX_ORIGIN_CACHE_SIZE = 1_000_000
+#: Bounds of ``predicate_timeout_seconds`` and ``predicate_concurrency``.
+MIN_PREDICATE_TIMEOUT = 0.001
+MAX_PREDICATE_TIMEOUT = 60.0
+MAX_PREDICATE_CONCURRENCY = 64
 
 
 def _items(value: object, argument: str, problems: list[Problem]) -> tuple[str, ...]:
@@ -275,6 +285,109 @@ def _bounded_int(value: object, argument: str, low: int, high: int, problems: li
         ))
         return low
     return value
+
+
+def _predicate_timeout(value: object, problems: list[Problem]) -> float:
+    """``predicate_timeout_seconds``: a finite number of seconds, as a ``float``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        problems.append(Problem(
+            "invalid-type", "predicate_timeout_seconds", value, "expected a number of seconds, e.g. 1.0.",
+        ))
+        return 1.0
+    if not MIN_PREDICATE_TIMEOUT <= value <= MAX_PREDICATE_TIMEOUT:  # NaN fails too
+        problems.append(Problem(
+            "predicate-timeout-out-of-range", "predicate_timeout_seconds", value,
+            f"expected {MIN_PREDICATE_TIMEOUT} to {MAX_PREDICATE_TIMEOUT:g} seconds: a request waits "
+            f"this long at most for allow_origin_predicate, then is refused.",
+        ))
+        return 1.0
+    return float(value)
+
+
+def _predicate_concurrency(value: object, problems: list[Problem]) -> int:
+    """``predicate_concurrency``: predicate calls in flight per worker process."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        problems.append(Problem(
+            "invalid-type", "predicate_concurrency", value, "expected a whole number (int).",
+        ))
+        return 1
+    if not 1 <= value <= MAX_PREDICATE_CONCURRENCY:
+        problems.append(Problem(
+            "predicate-concurrency-out-of-range", "predicate_concurrency", value,
+            f"expected 1 to {MAX_PREDICATE_CONCURRENCY} calls in flight per worker process; keep it "
+            f"below the server's threads per worker so requests without a predicate call always "
+            f"find a thread.",
+        ))
+        return 1
+    return value
+
+
+#: Bounds of ``store_refresh_seconds`` and ``max_staleness_seconds``.
+MIN_STORE_SECONDS = 0.05
+MAX_STORE_SECONDS = 86400.0
+
+
+def _seconds(value: object, argument: str, problems: list[Problem]) -> float:
+    """``store_refresh_seconds`` / ``max_staleness_seconds``: a number of seconds."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        problems.append(Problem("invalid-type", argument, value, "expected a number of seconds, e.g. 5."))
+        return 5.0
+    if not MIN_STORE_SECONDS <= value <= MAX_STORE_SECONDS:  # NaN fails too
+        problems.append(Problem(
+            "store-seconds-out-of-range", argument, value,
+            f"expected {MIN_STORE_SECONDS} to {MAX_STORE_SECONDS:g} seconds.",
+        ))
+        return 5.0
+    return float(value)
+
+
+def _snapshot(
+    store: object, refresh_seconds: float, staleness: float | None, credentials: bool,
+    tolerate_insecure: bool, tolerate_suffixes: bool, problems: list[Problem],
+) -> SnapshotHolder | None:
+    """``allow_origin_store``'s first snapshot, loaded now so that a broken
+    store fails at start-up; with credentials, only stored origins that pass
+    the rules of ``allow_origins`` are ever trusted (without, only origins
+    in serialized form: never ``null``)."""
+    if store is None:
+        return None
+    if not isinstance(store, OriginStore):
+        problems.append(Problem(
+            "invalid-type", "allow_origin_store", store,
+            "expected an object with snapshot() -> (version, frozenset of origins) and version() -> int, "
+            "e.g. cors_wsgi.store.SQLiteOriginStore or SQLAlchemyOriginStore.",
+        ))
+        return None
+    if credentials:
+        require = getattr(store, "require_credentials", None)
+        if callable(require):
+            try:
+                require()  # the store validates later inserts as credentialed
+            except Exception as error:
+                problems.append(Problem(
+                    "store-failed", "allow_origin_store", store,
+                    f"require_credentials() raised {type(error).__name__}: {error}.",
+                ))
+                return None
+
+    def trusted(origin: str) -> bool:
+        return untrusted_reason(
+            origin, tolerate_insecure=tolerate_insecure, tolerate_public_suffixes=tolerate_suffixes
+        ) is None
+
+    try:
+        return SnapshotHolder(
+            store, refresh_seconds=refresh_seconds, max_staleness_seconds=staleness,
+            trust=trusted if credentials else is_origin_shaped,
+        )
+    except Exception as error:
+        problems.append(Problem(
+            "store-failed", "allow_origin_store", store,
+            f"the first snapshot() is loaded at construction, and it raised {type(error).__name__}: "
+            f"{error}. A policy never serves without a snapshot: fix the store (its database, URL, "
+            f"table) before starting.",
+        ))
+        return None
 
 
 def _strangers(known: Iterable[str], tolerate_insecure: bool) -> list[str]:
@@ -470,6 +583,12 @@ class CORSPolicy:
         ``origin_cache_seconds`` seconds (``0`` to ``86400``, default ``60``)
         for up to ``origin_cache_size`` origins (``1`` to ``1000000``,
         default ``10000``).  An exception or a non-``bool`` answer refuses.
+        A request waits for the predicate at most
+        ``predicate_timeout_seconds`` (``0.001`` to ``60``, default ``1.0``),
+        then is refused (a late answer still fills the cache), and at most
+        ``predicate_concurrency`` calls (``1`` to ``64``, default ``2``; keep
+        it below your server's threads per worker) run at once per worker
+        process: an origin first seen beyond that is refused at once.
         With credentials, an origin reaches the predicate only when it
         passes the rules of ``allow_origins`` (serialized as browsers send
         it; ``https``, or ``http`` for loopback hosts; not a public suffix),
@@ -487,6 +606,18 @@ class CORSPolicy:
         catches suffix, prefix, substring and ``LIKE`` mistakes and a
         predicate that says yes to everyone; it cannot catch a predicate that
         trusts one specific stranger.  Default: ``()``.
+    :param allow_origin_store: an :class:`~cors_wsgi.store.OriginStore`
+        (``snapshot()``, ``version()``; e.g. ``SQLiteOriginStore``,
+        ``SQLAlchemyOriginStore``): each worker serves an immutable
+        snapshot of its origins (a set lookup, no request waits for the
+        database), checked in the background at most every
+        ``store_refresh_seconds`` (``0.05`` to ``86400``, default ``5``)
+        and reloaded when its version changed.  The first snapshot is
+        loaded here (``store-failed`` when it cannot be); a failed check
+        keeps the last good one, logged with its age, and
+        ``max_staleness_seconds`` (default ``None``) logs an alarm past
+        that age.  With credentials, a stored origin is trusted only when
+        it passes the rules of ``allow_origins``.  See :doc:`dynamic`.
     :param timing_allow_origin: also send ``Timing-Allow-Origin`` with the
         allowed origin (Resource Timing).  Default: ``False``.
     :param cross_origin_resource_policy: send ``Cross-Origin-Resource-Policy``
@@ -519,10 +650,15 @@ class CORSPolicy:
     allow_origin_predicate: Callable[[str], bool] | None
     origin_cache_seconds: int
     origin_cache_size: int
+    predicate_timeout_seconds: float
+    predicate_concurrency: int
     timing_allow_origin: bool
     cross_origin_resource_policy: str | None
     preflight_status: int
     probe_origins: tuple[str, ...]
+    allow_origin_store: OriginStore | None
+    store_refresh_seconds: float
+    max_staleness_seconds: float | None
     _engine: Engine
 
     @_peer_keywords
@@ -542,12 +678,22 @@ class CORSPolicy:
         allow_origin_predicate: Callable[[str], bool] | None = None,
         origin_cache_seconds: int = 60,
         origin_cache_size: int = 10_000,
+        predicate_timeout_seconds: float = 1.0,
+        predicate_concurrency: int = 2,
         timing_allow_origin: bool = False,
         cross_origin_resource_policy: str | None = None,
         preflight_status: int = 204,
         probe_origins: str | Iterable[str] = (),
+        allow_origin_store: OriginStore | None = None,
+        store_refresh_seconds: float = 5,
+        max_staleness_seconds: float | None = None,
     ) -> None:
         problems: list[Problem] = []
+        refresh_seconds = _seconds(store_refresh_seconds, "store_refresh_seconds", problems)
+        staleness = (
+            None if max_staleness_seconds is None
+            else _seconds(max_staleness_seconds, "max_staleness_seconds", problems)
+        )
         if preflight_status.__class__ is not int or preflight_status not in (200, 204):
             problems.append(Problem(
                 "invalid-preflight-status", "preflight_status", preflight_status,
@@ -566,6 +712,8 @@ class CORSPolicy:
             origin_cache_seconds, "origin_cache_seconds", 0, MAX_ORIGIN_CACHE_SECONDS, problems
         )
         cache_size = _bounded_int(origin_cache_size, "origin_cache_size", 1, MAX_ORIGIN_CACHE_SIZE, problems)
+        predicate_timeout = _predicate_timeout(predicate_timeout_seconds, problems)
+        predicate_concurrency = _predicate_concurrency(predicate_concurrency, problems)
         credentials = _flag(allow_credentials, "allow_credentials", problems)
         private_network = _flag(allow_private_network, "allow_private_network", problems)
         tolerate_insecure = _flag(
@@ -585,7 +733,7 @@ class CORSPolicy:
             private_network=private_network,
             tolerate_insecure=tolerate_insecure,
             tolerate_public_suffixes=tolerate_suffixes,
-            dynamic=allow_origin_predicate is not None,
+            dynamic=allow_origin_predicate is not None or allow_origin_store is not None,
             problems=problems,
         )
         matcher = OriginMatcher(compiled.patterns, compiled.regexes)
@@ -599,6 +747,10 @@ class CORSPolicy:
             _items(expose_headers, "expose_headers", problems), credentials, problems
         )
         seconds = _max_age(max_age, problems)
+        snapshot = _snapshot(
+            allow_origin_store, refresh_seconds, staleness, credentials, tolerate_insecure, tolerate_suffixes,
+            problems,
+        )
         if problems:
             raise CORSConfigError(problems)
         if private_network and not _LEGACY_WARNED:
@@ -623,10 +775,15 @@ class CORSPolicy:
         assign(self, "allow_origin_predicate", predicate)
         assign(self, "origin_cache_seconds", cache_seconds)
         assign(self, "origin_cache_size", cache_size)
+        assign(self, "predicate_timeout_seconds", predicate_timeout)
+        assign(self, "predicate_concurrency", predicate_concurrency)
         assign(self, "timing_allow_origin", timing)
         assign(self, "cross_origin_resource_policy", cross_origin_resource_policy)
         assign(self, "preflight_status", preflight_status)
         assign(self, "probe_origins", probes)
+        assign(self, "allow_origin_store", allow_origin_store)
+        assign(self, "store_refresh_seconds", refresh_seconds)
+        assign(self, "max_staleness_seconds", staleness)
         assign(self, "_engine", Engine(
             allow_all=compiled.allow_all,
             matcher=matcher,
@@ -637,13 +794,15 @@ class CORSPolicy:
             max_age=seconds,
             private_network=private_network,
             predicate=None if predicate is None else PredicateCache(
-                predicate, seconds=cache_seconds, size=cache_size
+                predicate, seconds=cache_seconds, size=cache_size,
+                timeout=predicate_timeout, concurrency=predicate_concurrency,
             ),
             timing_allow_origin=timing,
             resource_policy=cross_origin_resource_policy,
             preflight_status=preflight_status,
             tolerate_insecure=tolerate_insecure,
             tolerate_public_suffixes=tolerate_suffixes,
+            snapshot=snapshot,
         ))
 
     @classmethod
@@ -718,6 +877,19 @@ class CORSPolicy:
         from cors_wsgi.explain import explain_policy
 
         return explain_policy(self, origin, method, headers, credentials, path, read_headers)
+
+    @property
+    def snapshot_age(self) -> float | None:
+        """Seconds since ``allow_origin_store`` last confirmed the snapshot
+        in force in this process (``None`` without a store): for metrics."""
+        snapshot = self._engine.snapshot
+        return None if snapshot is None else snapshot.age
+
+    @property
+    def refresh_errors(self) -> int:
+        """Failed checks of ``allow_origin_store`` in this process: for metrics."""
+        snapshot = self._engine.snapshot
+        return 0 if snapshot is None else snapshot.refresh_errors
 
     def as_dict(self) -> dict[str, Any]:
         """The normalised arguments, such that ``CORSPolicy(**p.as_dict()) == p``."""

@@ -65,7 +65,7 @@ __all__ = [
     "PROTECTION_REASONS",
     "SAFE_METHODS",
     "CrossOriginProtection",
-    "Decision",
+    "GateDecision",
     "protection_filter_factory",
 ]
 
@@ -90,7 +90,7 @@ _ORIGIN = "Origin"
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
 
 
-class Decision(NamedTuple):
+class GateDecision(NamedTuple):
     """What the gate decided for one request (:meth:`cors_wsgi.CrossOriginProtection.decide`)."""
 
     #: ``None`` when the request passes, else a code of :data:`PROTECTION_REASONS`.
@@ -386,33 +386,33 @@ class CrossOriginProtection:
                 pass
         return "csrf-origin-malformed"
 
-    def decide(self, environ: WSGIEnvironment) -> Decision:
+    def decide(self, environ: WSGIEnvironment) -> GateDecision:
         """Whether the request of ``environ`` passes, and the headers that decided it."""
         if environ.get("REQUEST_METHOD", "GET") in SAFE_METHODS:
-            return Decision(None, ())
+            return GateDecision(None, ())
         site = environ.get("HTTP_SEC_FETCH_SITE")
         if site is not None:
             if site in ("same-origin", "none"):
-                return Decision(None, (_FETCH_SITE,))
+                return GateDecision(None, (_FETCH_SITE,))
             if site == "same-site" and self.allow_same_site:
-                return Decision(None, (_FETCH_SITE,))
+                return GateDecision(None, (_FETCH_SITE,))
             if self._bypassed(environ):
-                return Decision(None, (_FETCH_SITE,))
+                return GateDecision(None, (_FETCH_SITE,))
             vary = (_FETCH_SITE, _ORIGIN)
             if environ.get("HTTP_ORIGIN") in self._trusted:
-                return Decision(None, vary)
+                return GateDecision(None, vary)
             reasons = {"cross-site": "csrf-cross-site", "same-site": "csrf-same-site"}
-            return Decision(reasons.get(site, "csrf-fetch-site-malformed"), vary)
+            return GateDecision(reasons.get(site, "csrf-fetch-site-malformed"), vary)
         vary = (_FETCH_SITE, _ORIGIN)
         origin = environ.get("HTTP_ORIGIN")
         if origin is None:
             secure = self._public_https if self._public else environ.get("wsgi.url_scheme") == "https"
             if self.strict and secure and not self._bypassed(environ):
-                return Decision("csrf-no-origin-strict", vary)
-            return Decision(None, vary)
+                return GateDecision("csrf-no-origin-strict", vary)
+            return GateDecision(None, vary)
         if origin in self._trusted or origin in self.own_origins(environ) or self._bypassed(environ):
-            return Decision(None, vary)
-        return Decision(self._origin_reason(str(origin)), vary)
+            return GateDecision(None, vary)
+        return GateDecision(self._origin_reason(str(origin)), vary)
 
     # -- WSGI --------------------------------------------------------------------
 

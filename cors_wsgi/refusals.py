@@ -28,6 +28,10 @@ of its own with :class:`BackgroundHook`, which costs the request one
 bounded queue insert::
 
     app = CORSMiddleware(app, policy, on_refusal=BackgroundHook(send_to_audit_log))
+
+``CORSMiddleware(..., on_decision=hook)`` generalises ``on_refusal``: it is
+called with a :class:`Decision` for every request with an ``Origin``,
+allowed or refused (:mod:`cors_wsgi.metrics` counts and traces them).
 """
 
 from __future__ import annotations
@@ -37,10 +41,14 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from cors_wsgi._log import logger
 
-__all__ = ["REFUSAL_KINDS", "REFUSAL_REASONS", "BackgroundHook", "Refusal", "deliver"]
+__all__ = [
+    "DECISION_OUTCOMES", "REFUSAL_KINDS", "REFUSAL_REASONS", "BackgroundHook", "Decision", "Refusal",
+    "deliver",
+]
 
 #: Every refusal reason code, with what it means.  Codes are API: stable
 #: across releases, safe to use as metric labels.
@@ -103,17 +111,58 @@ class Refusal:
     path_pattern: str | None
 
 
-def deliver(hook: Callable[[Refusal], object], refusal: Refusal) -> None:
-    """Call ``hook(refusal)`` in the request's thread.  Whatever the hook
+#: What :func:`deliver` hands a hook: a :class:`Refusal` or a :class:`Decision`.
+_Record = TypeVar("_Record")
+
+#: A :class:`Decision`'s ``outcome``.
+DECISION_OUTCOMES = ("allowed", "refused")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What CORS decided for one request carrying an ``Origin``, as an
+    ``on_decision`` hook receives it (:mod:`cors_wsgi.metrics` turns it into
+    counters and span attributes).
+
+    A request without ``Origin`` is not a CORS request and produces no
+    decision.  Every other request handled by ``CORSMiddleware`` produces
+    exactly one: allowed or refused, preflight or actual, on a path a pattern
+    covers or not (``"path-not-covered"``).  A debug answer to a refused
+    preflight (``debug=True``) is ``"refused"``, as ``on_refusal`` sees it.
+
+    :ivar kind: ``"preflight"`` or ``"actual"`` (:data:`REFUSAL_KINDS`).
+    :ivar outcome: ``"allowed"`` or ``"refused"`` (:data:`DECISION_OUTCOMES`).
+    :ivar reason: for a refusal, its code of :data:`REFUSAL_REASONS`; ``None``
+        when allowed.
+    :ivar origin: the ``Origin`` header, escaped as ``Refusal.origin``.
+        Never a safe metric label: anyone chooses it.
+    :ivar method: escaped as ``Refusal.method``.
+    :ivar path_pattern: the path pattern whose policy decided (``"/api/*"``,
+        as configured), ``"@cross_origin"`` for a view's own policy, or
+        ``None`` for a single policy, a path no pattern covers, an ambiguous
+        path or a view marked ``@no_cross_origin``; never the request path.
+    """
+
+    kind: str
+    outcome: str
+    reason: str | None
+    origin: str | None
+    method: str
+    path_pattern: str | None
+
+
+def deliver(hook: Callable[[_Record], object], record: _Record, name: str = "on_refusal") -> None:
+    """Call ``hook(record)`` (a :class:`Refusal`, or a :class:`Decision` with
+    ``name="on_decision"``) in the request's thread.  Whatever the hook
     raises (``BaseException`` subclasses such as ``gevent.Timeout``
     included) is logged on the ``cors_wsgi`` logger and never changes the
     response; only ``KeyboardInterrupt`` and ``SystemExit`` propagate."""
     try:
-        hook(refusal)
+        hook(record)
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException:  # a timeout (gevent.Timeout) included: the response stands
-        logger.error("the on_refusal hook raised; the response is unchanged", exc_info=True)
+        logger.error("the %s hook raised; the response is unchanged", name, exc_info=True)
 
 
 class BackgroundHook:

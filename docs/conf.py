@@ -49,6 +49,11 @@ nitpick_ignore = [
     ("py:class", "cors_wsgi.views.View"),
     # cors_wsgi.flask: Flask is imported for annotations only.
     ("py:class", "Flask"),
+    # cors_wsgi.metrics and store: optional libraries' and protocols' names in annotations.
+    ("py:class", "CollectorRegistry"),
+    ("py:class", "Hook"),
+    ("py:class", "Notifier"),
+    ("py:class", "cors_wsgi.refusals._Record"),
 ]
 # Flask is imported for annotations only (``if TYPE_CHECKING``): with it
 # known, autodoc evaluates cors_wsgi.flask's annotations.
@@ -59,12 +64,21 @@ def _qualify_wsgi_middleware(app: object, obj: object, bound_method: bool) -> No
     """An annotation autodoc cannot evaluate stays a string; ``CORSMiddleware``
     in it would match cors_wsgi.django.CORSMiddleware too, so name the WSGI
     class in full (this changes only the docs build's copy of the string)."""
-    annotations = getattr(obj, "__annotations__", None)
-    if not isinstance(annotations, dict) or not getattr(obj, "__module__", "").startswith("cors_wsgi"):
+    module = getattr(obj, "__module__", "") or ""
+    if not module.startswith("cors_wsgi"):
+        return
+    # A class's signature comes from its __init__.
+    for target in (obj, getattr(obj, "__init__", None)) if isinstance(obj, type) else (obj,):
+        _qualify(getattr(target, "__annotations__", None), module)
+
+
+def _qualify(annotations: object, module: str) -> None:
+    if not isinstance(annotations, dict):
         return
     for key, value in annotations.items():
         if isinstance(value, str):
-            annotations[key] = re.sub(r"(?<![\w.])CORSMiddleware\b", "cors_wsgi.CORSMiddleware", value)
+            value = re.sub(r"(?<![\w.])CORSMiddleware\b", "cors_wsgi.CORSMiddleware", value)
+            annotations[key] = value
 
 
 def setup(app: object) -> None:

@@ -20,9 +20,10 @@ LAYERS: list[set[str]] = [
     {"__main__"},
     {"cli"},
     {"paste", "flask", "django", "pyramid"},
+    {"metrics"},
     {"middleware", "protection"},
     {"views"},
-    {"paths", "store", "hostguard"},
+    {"paths", "store", "hostguard", "notify"},
     {"policy"},
     {"explain", "testing"},
     {"_exchange"},
@@ -30,7 +31,7 @@ LAYERS: list[set[str]] = [
     {"_origins", "_settings"},
     {"_regex", "_migration"},
     {"_engine"},
-    {"_host", "refusals"},
+    {"_host", "refusals", "_snapshot"},
     {"_protocol", "_log", "errors"},
 ]
 LAYER_OF = {name: index for index, layer in enumerate(LAYERS) for name in layer}

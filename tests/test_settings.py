@@ -169,3 +169,29 @@ def test_string_setting_that_does_not_convert_says_what_was_expected(settings: d
 def test_blank_regex_setting_means_no_regex() -> None:
     policy = CORSPolicy.from_settings({"CORS_ALLOW_ORIGINS": API, "CORS_ALLOW_ORIGIN_REGEX": "\n  \n"})
     assert policy == CORSPolicy(allow_origins=[API])
+
+
+@pytest.mark.parametrize(
+    ("settings", "says"),
+    [
+        ({"CORS_PREDICATE_TIMEOUT_SECONDS": "soon"}, "expected a number of seconds, e.g. 1.5"),
+        ({"CORS_PREDICATE_TIMEOUT_SECONDS": "nan"}, "expected a finite number of seconds"),
+        ({"CORS_PREDICATE_TIMEOUT_SECONDS": "-inf"}, "expected a finite number of seconds"),
+        ({"CORS_ALLOW_ORIGIN_STORE": "stores"}, "expected a dotted reference 'package.module:store'"),
+        ({"CORS_ALLOW_ORIGIN_STORE": "no_such_module_here:store"}, "cannot import 'no_such_module_here'"),
+        ({"CORS_ALLOW_ORIGIN_STORE": "os.path:no_such_store"}, "'os.path' has no attribute 'no_such_store'"),
+    ],
+)
+def test_seconds_and_store_settings_that_do_not_convert_say_what_was_expected(
+    settings: dict[str, str], says: str
+) -> None:
+    with pytest.raises(CORSConfigError) as caught:
+        CORSPolicy.from_settings({"CORS_ALLOW_ORIGINS": API, **settings})
+    (problem,) = caught.value.problems
+    assert (problem.code, problem.argument) == ("invalid-value", next(iter(settings)))
+    assert says in problem.message
+
+
+def test_predicate_timeout_setting_is_converted_from_a_string() -> None:
+    policy = CORSPolicy.from_settings({"CORS_ALLOW_ORIGINS": API, "CORS_PREDICATE_TIMEOUT_SECONDS": " 2.5 "})
+    assert policy.predicate_timeout_seconds == 2.5
