@@ -106,7 +106,45 @@ def _is_read_only_error(error: sqlite3.OperationalError) -> bool:
     return "readonly" in text or "read-only" in text or "unable to open" in text
 
 
-class SQLiteOriginStore:
+class _ValidatingStore:
+    """What both stores share: inserts validated with ``allow_origins``' rules
+    under the store's credentials setting."""
+
+    allow_credentials: bool
+    tolerate_insecure: bool
+
+    def origins(self) -> list[str]:
+        raise NotImplementedError
+
+    def _refused_origins(self) -> list[str]:
+        """The stored origins :meth:`validate` refuses now (they stay stored,
+        and a credentialed policy never trusts them)."""
+        refused = []
+        for origin in self.origins():
+            try:
+                self.validate(origin)
+            except CORSConfigError:
+                refused.append(origin)
+        return refused
+
+    @property
+    def rules(self) -> str:
+        """The rules inserts are validated with, in words (the CLI prints them)."""
+        if not self.allow_credentials:
+            return "allow_origins rules without credentials (http: origins accepted)"
+        if self.tolerate_insecure:
+            return "allow_origins rules with credentials, http: origins tolerated"
+        return "allow_origins rules with credentials (https only, http: for loopback hosts)"
+
+    def validate(self, origin: str) -> str:
+        """:func:`validate_origin` with this store's credentials setting."""
+        return validate_origin(
+            origin, allow_credentials=self.allow_credentials,
+            dangerously_tolerate_insecure_origins=self.tolerate_insecure,
+        )
+
+
+class SQLiteOriginStore(_ValidatingStore):
     """``store(origin) -> bool``: is ``origin`` in the table?
 
     :param path: the SQLite file, created with its tables when missing (on a
@@ -199,29 +237,7 @@ class SQLiteOriginStore:
                     "INSERT OR REPLACE INTO cors_store_settings (name, value) "
                     "VALUES ('allow_credentials', 'true')"
                 )
-        refused = []
-        for origin in self.origins():
-            try:
-                self.validate(origin)
-            except CORSConfigError:
-                refused.append(origin)
-        return refused
-
-    @property
-    def rules(self) -> str:
-        """The rules inserts are validated with, in words (the CLI prints them)."""
-        if not self.allow_credentials:
-            return "allow_origins rules without credentials (http: origins accepted)"
-        if self.tolerate_insecure:
-            return "allow_origins rules with credentials, http: origins tolerated"
-        return "allow_origins rules with credentials (https only, http: for loopback hosts)"
-
-    def validate(self, origin: str) -> str:
-        """:func:`validate_origin` with this store's credentials setting."""
-        return validate_origin(
-            origin, allow_credentials=self.allow_credentials,
-            dangerously_tolerate_insecure_origins=self.tolerate_insecure,
-        )
+        return self._refused_origins()
 
     def add(self, origin: str) -> bool:
         """Store ``origin`` after validating it; False when it was already there.
@@ -279,7 +295,7 @@ class SQLiteOriginStore:
 _EXTRA_HINT = "pip install 'cors_wsgi[sqlalchemy]' (PostgreSQL: 'cors_wsgi[postgres]')"
 
 
-class SQLAlchemyOriginStore:
+class SQLAlchemyOriginStore(_ValidatingStore):
     """An allow-list in any SQLAlchemy database: an :class:`OriginStore`.
 
     :param engine_or_url: an ``sqlalchemy.engine.Engine`` or a URL
@@ -375,24 +391,7 @@ class SQLAlchemyOriginStore:
         self.allow_credentials = True
         with self._engine().begin() as connection:
             connection.execute(self.version_table.update().values(allow_credentials=True))
-        refused = []
-        for origin in self.origins():
-            try:
-                self.validate(origin)
-            except CORSConfigError:
-                refused.append(origin)
-        return refused
-
-    @property
-    def rules(self) -> str:
-        return SQLiteOriginStore.rules.fget(self)  # type: ignore[attr-defined,no-any-return]
-
-    def validate(self, origin: str) -> str:
-        """:func:`validate_origin` with this store's credentials setting."""
-        return validate_origin(
-            origin, allow_credentials=self.allow_credentials,
-            dangerously_tolerate_insecure_origins=self.tolerate_insecure,
-        )
+        return self._refused_origins()
 
     def _change(self, statement: Any, unless: str | None = None) -> bool:
         """Run ``statement`` (skipped when ``unless`` is already stored) and,
