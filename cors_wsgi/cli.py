@@ -513,17 +513,24 @@ def origins() -> None:
     (allow_origin_predicate)."""
 
 
-def _store(db: str, credentials: bool, insecure: bool) -> Any:
+def _store(db: str, credentials: bool, insecure: bool, redis: str | None = None,
+           channel: str = "cors_origins") -> Any:
     from cors_wsgi.store import SQLAlchemyOriginStore, SQLiteOriginStore
 
     try:
+        notifier = None
+        if redis is not None:
+            from cors_wsgi.notify import RedisNotifier
+
+            notifier = RedisNotifier(redis, channel)
         if "://" in db:
             return SQLAlchemyOriginStore(
                 db, allow_credentials=credentials, dangerously_tolerate_insecure_origins=insecure,
+                notify_channel=channel, notifier=notifier,
             )
         return SQLiteOriginStore(
             db, allow_credentials=True if credentials else None,
-            dangerously_tolerate_insecure_origins=insecure,
+            dangerously_tolerate_insecure_origins=insecure, notifier=notifier,
         )
     except Exception as error:  # sqlite3.Error, SQLAlchemyError, OSError: one line, no traceback
         shown = _shown_db(db)
@@ -562,6 +569,11 @@ _store_options = [
                       "implied when DB records that it serves a credentialed policy."),
     click.option("--dangerously-tolerate-insecure-origins", "insecure", is_flag=True,
                  help="Allow http: origins with --credentials, as CORSPolicy's option of that name."),
+    click.option("--redis", metavar="URL",
+                 help="Also PUBLISH the new version on Redis (redis://host:6379/0) for the servers' "
+                      "RedisNotifier; needs the redis extra."),
+    click.option("--channel", default="cors_origins", show_default=True,
+                 help="The channel of --redis and of PostgreSQL's pg_notify."),
 ]
 
 
@@ -573,10 +585,11 @@ def _with_store_options(function: Callable[..., None]) -> Callable[..., None]:
 
 @origins.command("add")
 @_with_store_options
-def origins_add(args: tuple[str, ...], db_option: str | None, credentials: bool, insecure: bool) -> None:
+def origins_add(args: tuple[str, ...], db_option: str | None, credentials: bool, insecure: bool,
+                redis: str | None, channel: str) -> None:
     """Validate ORIGIN as allow_origins does, then add it to DB."""
     db, origin = _db_and(args, db_option, ("ORIGIN",))
-    store = _store(db, credentials, insecure)
+    store = _store(db, credentials, insecure, redis, channel)
     try:
         added = store.add(origin)
     except CORSConfigError as error:
@@ -588,10 +601,11 @@ def origins_add(args: tuple[str, ...], db_option: str | None, credentials: bool,
 
 @origins.command("remove")
 @_with_store_options
-def origins_remove(args: tuple[str, ...], db_option: str | None, credentials: bool, insecure: bool) -> None:
+def origins_remove(args: tuple[str, ...], db_option: str | None, credentials: bool, insecure: bool,
+                   redis: str | None, channel: str) -> None:
     """Remove ORIGIN from DB."""
     db, origin = _db_and(args, db_option, ("ORIGIN",))
-    removed = _store(db, credentials, insecure).remove(origin)
+    removed = _store(db, credentials, insecure, redis, channel).remove(origin)
     shown = printable(origin, SHOWN_LENGTH)
     click.echo(f"removed {shown}" if removed else f"{shown} was not there")
 

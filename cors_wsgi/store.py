@@ -51,6 +51,7 @@ import urllib.parse
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from cors_wsgi._log import escape, logger
 from cors_wsgi._snapshot import OriginStore
 from cors_wsgi.errors import CORSConfigError, Problem
 
@@ -112,9 +113,27 @@ class _ValidatingStore:
 
     allow_credentials: bool
     tolerate_insecure: bool
+    notifier: Notifier | None
 
     def origins(self) -> list[str]:
         raise NotImplementedError
+
+    def _announce(self, version: int) -> None:
+        """After a committed change: ``notifier.publish(version)`` when the
+        notifier publishes (:class:`~cors_wsgi.notify.RedisNotifier`).  A
+        failure is logged, never raised: the change is committed, and every
+        worker's poll sees it within ``store_refresh_seconds``."""
+        publish = getattr(self.notifier, "publish", None)
+        if publish is None:
+            return
+        try:
+            publish(version)
+        except Exception as error:
+            logger.warning(
+                "%s: version %s is committed, but %r could not publish it: %s: %s "
+                "(workers see it at their next poll)",
+                escape(repr(self)), version, self.notifier, escape(type(error).__name__), escape(str(error)),
+            )
 
     def _refused_origins(self) -> list[str]:
         """The stored origins :meth:`validate` refuses now (they stay stored,
@@ -156,6 +175,9 @@ class SQLiteOriginStore(_ValidatingStore):
         ``True``.  A credentialed ``CORSPolicy`` given this store sets it.
     :param dangerously_tolerate_insecure_origins: as in ``CORSPolicy``.
     :param timeout: seconds to wait for a lock held by another writer.
+    :param notifier: pushes changes to the policies serving this store
+        (:class:`cors_wsgi.notify.RedisNotifier`: published after every
+        committed change); the poll stays the backstop.
 
     :ivar allow_credentials: the rule inserts are validated with now.
     :ivar read_only: True when the file could not be opened for writing.
@@ -168,8 +190,10 @@ class SQLiteOriginStore(_ValidatingStore):
         allow_credentials: bool | None = None,
         dangerously_tolerate_insecure_origins: bool = False,
         timeout: float = 5.0,
+        notifier: Notifier | None = None,
     ) -> None:
         self.path = os.fspath(path)
+        self.notifier = notifier
         self.tolerate_insecure = dangerously_tolerate_insecure_origins
         self.timeout = timeout
         self.read_only = False
@@ -248,19 +272,24 @@ class SQLiteOriginStore(_ValidatingStore):
         if self._recorded_credentials():
             self.allow_credentials = True  # another process serves a credentialed policy
         self.validate(origin)
-        with self._connection() as connection:
-            cursor = connection.execute("INSERT OR IGNORE INTO cors_origins (origin) VALUES (?)", (origin,))
-            if cursor.rowcount == 1:
-                connection.execute(_BUMP)  # the same transaction
-        return cursor.rowcount == 1
+        return self._change("INSERT OR IGNORE INTO cors_origins (origin) VALUES (?)", origin)
 
     def remove(self, origin: str) -> bool:
         """Delete ``origin``; False when it was not there."""
+        return self._change("DELETE FROM cors_origins WHERE origin = ?", origin)
+
+    def _change(self, statement: str, origin: str) -> bool:
+        """Run ``statement`` and, when it changed the row, bump the version
+        in the same transaction; announce the new version once committed."""
+        version = None
         with self._connection() as connection:
-            cursor = connection.execute("DELETE FROM cors_origins WHERE origin = ?", (origin,))
-            if cursor.rowcount == 1:
+            if connection.execute(statement, (origin,)).rowcount == 1:
                 connection.execute(_BUMP)
-        return cursor.rowcount == 1
+                version = _version(connection)
+        if version is None:
+            return False
+        self._announce(version)
+        return True
 
     def origins(self) -> list[str]:
         """Every stored origin, sorted."""
@@ -309,7 +338,9 @@ class SQLAlchemyOriginStore(_ValidatingStore):
         in the transaction of every change (``None``: never), for
         :class:`cors_wsgi.notify.PostgresNotifier`.
     :param notifier: pushes changes to the policies serving this store
-        (:mod:`cors_wsgi.notify`); the poll stays the backstop.
+        (:mod:`cors_wsgi.notify`; a :class:`~cors_wsgi.notify.RedisNotifier`
+        is published to after every committed change); the poll stays the
+        backstop.
     """
 
     def __init__(
@@ -397,6 +428,7 @@ class SQLAlchemyOriginStore(_ValidatingStore):
         """Run ``statement`` (skipped when ``unless`` is already stored) and,
         when it changed a row, bump the version in the same transaction."""
         sa = self._sa
+        version: int | None = None
         with self._engine().begin() as connection:
             if unless is not None and connection.execute(
                 sa.select(self.table.c.origin).where(self.table.c.origin == unless)
@@ -406,12 +438,14 @@ class SQLAlchemyOriginStore(_ValidatingStore):
             # An insert that did not raise added its one row (some drivers report -1).
             changed = unless is not None or rowcount == 1
             if changed:  # the version row, in the same transaction
-                version = connection.execute(
+                version = int(connection.execute(
                     self.version_table.update().values(version=self.version_table.c.version + 1)
                     .returning(self.version_table.c.version)
-                ).scalar_one()
+                ).scalar_one())
                 if self.notify_channel and connection.dialect.name == "postgresql":
                     connection.execute(sa.select(sa.func.pg_notify(self.notify_channel, str(version))))
+        if version is not None:
+            self._announce(version)
         return changed
 
     def add(self, origin: str) -> bool:

@@ -4,7 +4,10 @@ snapshot per worker (``allow_origin_store``).
 ``$CORS_STORE_URL`` names the store: a SQLAlchemy URL
 (``postgresql+psycopg://app@db/app``, ``sqlite:////var/lib/app/origins.db``)
 or an SQLite path.  With ``CORS_STORE_NOTIFY=1`` on PostgreSQL a
-:class:`~cors_wsgi.notify.PostgresNotifier` pushes every change.  Run two
+:class:`~cors_wsgi.notify.PostgresNotifier` pushes every change; with
+``CORS_STORE_REDIS_URL=redis://cache:6379/0`` a
+:class:`~cors_wsgi.notify.RedisNotifier` does (for any store; change it with
+``cors-wsgi origins add --redis URL``).  Run two
 hosts of it on one database, change the table while they serve::
 
     CORS_STORE_URL=postgresql+psycopg://app@db/app gunicorn 'examples.store_app:create_app()' -w 2
@@ -39,16 +42,20 @@ def create_app() -> CORSMiddleware:
 
         logging.getLogger("cors_wsgi").addHandler(logging.FileHandler(os.environ["CORS_LOG_FILE"]))
     url = os.environ["CORS_STORE_URL"]
+    notifier: Any = None
+    if os.environ.get("CORS_STORE_REDIS_URL"):
+        from cors_wsgi.notify import RedisNotifier
+
+        notifier = RedisNotifier(os.environ["CORS_STORE_REDIS_URL"])
+    elif os.environ.get("CORS_STORE_NOTIFY") == "1":
+        from cors_wsgi.notify import PostgresNotifier
+
+        notifier = PostgresNotifier(url)
     store: Any
     if "://" in url:
-        notifier = None
-        if os.environ.get("CORS_STORE_NOTIFY") == "1":
-            from cors_wsgi.notify import PostgresNotifier
-
-            notifier = PostgresNotifier(url)
         store = SQLAlchemyOriginStore(url, allow_credentials=True, notifier=notifier)
     else:
-        store = SQLiteOriginStore(url, allow_credentials=True)
+        store = SQLiteOriginStore(url, allow_credentials=True, notifier=notifier)
     staleness = os.environ.get("CORS_MAX_STALENESS_SECONDS")
     policy = CORSPolicy(
         allow_origins=[WEB_APP],
