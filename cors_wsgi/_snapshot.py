@@ -9,8 +9,10 @@ never waits for the store: the checks run in one poller thread per process
 check reads ``store.version()`` and reloads ``store.snapshot()`` only when
 the version changed, while requests keep answering from the snapshot in
 force.  A failed check keeps the last good snapshot (logged, escaped,
-with its age); ``max_staleness_seconds`` logs an alarm once the snapshot has
-not been confirmed for that long.  A push (:mod:`cors_wsgi.notify`) only
+with its age); a check that hangs is logged once per ``refresh_seconds``
+while it lasts (each check runs in a thread of its own, watched by the
+poller); ``max_staleness_seconds`` logs an alarm at CRITICAL once the
+snapshot has not been confirmed for that long.  A push (:mod:`cors_wsgi.notify`) only
 asks for a check sooner; the poll stays the backstop.
 """
 
@@ -26,9 +28,15 @@ from typing import NamedTuple, Protocol, runtime_checkable
 
 from cors_wsgi._log import escape, logger
 
-__all__ = ["Notifier", "OriginStore", "Snapshot", "SnapshotHolder"]
+__all__ = ["Notifier", "OriginStore", "Snapshot", "SnapshotHolder", "live_holders"]
 
 _getpid = os.getpid
+
+
+def live_holders() -> list[SnapshotHolder]:
+    """Every snapshot holder of this process whose policy is still alive
+    (what :func:`cors_wsgi.metrics.prometheus` reports at each scrape)."""
+    return list(_LIVE)
 
 
 @runtime_checkable
@@ -78,8 +86,10 @@ class SnapshotHolder:
         self.store = store
         self.refresh_seconds = refresh_seconds
         self.max_staleness_seconds = max_staleness_seconds
-        #: Failed checks in this process (for metrics).
+        #: Failed checks in this process, a hanging one counted once (for metrics).
         self.refresh_errors = 0
+        #: True while a check has not returned for ``refresh_seconds``.
+        self.hanging = False
         self._trust = trust
         self._clock = clock
         self._jitter = jitter or random.Random().random  # never the global generator's state
@@ -90,6 +100,7 @@ class SnapshotHolder:
         self._wake = threading.Event()
         self.current = self._load(*store.snapshot())
         self._next_check = self._deadline()
+        _LIVE.add(self)
 
     # -- per request -------------------------------------------------------------
 
@@ -110,6 +121,12 @@ class SnapshotHolder:
     def age(self) -> float:
         """Seconds since the store last confirmed the snapshot in force."""
         return self._clock() - self.current.confirmed
+
+    @property
+    def stale(self) -> bool:
+        """Is the snapshot older than ``max_staleness_seconds`` (the alarm)?"""
+        limit = self.max_staleness_seconds
+        return limit is not None and self.age > limit
 
     # -- checks ------------------------------------------------------------------
 
@@ -136,11 +153,40 @@ class SnapshotHolder:
             if wake.is_set() or holder._clock() >= holder._next_check:
                 wake.clear()
                 holder._next_check = holder._deadline()
-                try:
-                    holder.check()
-                except BaseException:  # never let the poller die
-                    logger.exception("allow_origin_store %s: the check failed", escape(repr(holder.store)))
+                holder._watched_check()
             del holder
+
+    def _watched_check(self) -> None:
+        """One check in a thread of its own, watched by the poller: while it
+        has not returned (a database that accepts the connection and never
+        answers), log once per ``refresh_seconds`` that it hangs, and raise
+        the ``max_staleness_seconds`` alarm, so a hung store is never silent.
+        The next check starts only after it returns: checks never pile up."""
+        done = threading.Event()
+
+        def run() -> None:
+            try:
+                self.check()
+            except BaseException:  # never let a check kill the poller's bookkeeping
+                logger.exception("allow_origin_store %s: the check failed", escape(repr(self.store)))
+            finally:
+                done.set()
+
+        threading.Thread(target=run, name="cors-wsgi-store-check", daemon=True).start()
+        started = self._clock()
+        while not done.wait(self.refresh_seconds):
+            if not self.hanging:
+                self.hanging = True
+                self.refresh_errors += 1
+            current = self.current
+            logger.error(
+                "allow_origin_store %s: a check has not returned for %.1f s; serving the snapshot "
+                "of version %s (%s origins), confirmed %.1f s ago",
+                escape(repr(self.store)), self._clock() - started, current.version, len(current.origins),
+                self.age,
+            )
+            self._alarm()
+        self.hanging = False
 
     def _check(self) -> bool:
         current = self.current
@@ -159,14 +205,17 @@ class SnapshotHolder:
                 escape(repr(self.store)), escape(type(error).__name__), escape(str(error)),
                 current.version, len(current.origins), age,
             )
-            limit = self.max_staleness_seconds
-            if limit is not None and age > limit:
-                logger.critical(
-                    "allow_origin_store %s: the snapshot is %.1f s old, over max_staleness_seconds=%s",
-                    escape(repr(self.store)), age, limit,
-                )
+            self._alarm()
             return False
         return True
+
+    def _alarm(self) -> None:
+        """The ``max_staleness_seconds`` alarm, at CRITICAL, when the snapshot is older."""
+        if self.stale:
+            logger.critical(
+                "allow_origin_store %s: the snapshot is %.1f s old, over max_staleness_seconds=%s",
+                escape(repr(self.store)), self.age, self.max_staleness_seconds,
+            )
 
     def _load(self, version: int, origins: frozenset[str]) -> Snapshot:
         kept = frozenset(o for o in origins if o.__class__ is str and (self._trust is None or self._trust(o)))
@@ -198,3 +247,8 @@ class SnapshotHolder:
             if self._notifier is not None:
                 self._notifier.start(self.request_check)
             self._pid = _getpid()
+
+
+#: The process's live holders, held weakly: the one process-wide registry,
+#: read only by metrics collectors (never on the request path).
+_LIVE: weakref.WeakSet[SnapshotHolder] = weakref.WeakSet()

@@ -30,12 +30,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from cors_wsgi._snapshot import live_holders
 from cors_wsgi.refusals import DECISION_OUTCOMES, REFUSAL_KINDS, REFUSAL_REASONS, Decision, deliver
 
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
 
-__all__ = ["LABELS", "METRIC", "OTHER", "combine", "labels", "opentelemetry", "prometheus"]
+__all__ = ["LABELS", "METRIC", "OTHER", "STORE_METRICS", "combine", "labels", "opentelemetry", "prometheus",
+           "store_samples"]
 
 #: The counter's name in the exposition (prometheus-client adds ``_total``).
 METRIC = "cors_wsgi_decisions_total"
@@ -49,7 +51,65 @@ _KINDS = frozenset(REFUSAL_KINDS)
 _OUTCOMES = frozenset(DECISION_OUTCOMES)
 _REASONS = frozenset(REFUSAL_REASONS)
 
+#: The ``allow_origin_store`` series, each labelled ``store`` (the store's
+#: ``repr``, e.g. ``SQLAlchemyOriginStore('postgresql+psycopg://app:***@db/app',
+#: 'cors_origins')``, password hidden): name -> (type, help).
+STORE_METRICS: dict[str, tuple[str, str]] = {
+    "cors_wsgi_store_snapshot_version": ("gauge", "Version of the allow_origin_store snapshot in force"),
+    "cors_wsgi_store_snapshot_origins": ("gauge", "Origins in the allow_origin_store snapshot in force"),
+    "cors_wsgi_store_snapshot_age_seconds": (
+        "gauge", "Seconds since the store last confirmed the snapshot in force"),
+    "cors_wsgi_store_stale": (
+        "gauge", "1 while the snapshot is older than max_staleness_seconds (the alarm), else 0"),
+    "cors_wsgi_store_refresh_errors_total": (
+        "counter", "Failed or hanging checks of the store in this process"),
+}
+
 Hook = Callable[[Decision], None]
+
+
+def store_samples() -> dict[str, dict[str, float]]:
+    """The values of :data:`STORE_METRICS` now, by series name and ``store``
+    label: ``{"cors_wsgi_store_snapshot_age_seconds": {"SQLiteOriginStore('/var/lib/o.db')": 1.2}}``.
+
+    One entry per store of a live policy in this process; policies sharing a
+    store (or one whose ``repr`` is equal) are merged: the newest version and
+    its origin count, the oldest age, the alarm if any raises it, the sum of
+    their errors.  Without a store, every series is empty."""
+    found: dict[str, dict[str, float]] = {name: {} for name in STORE_METRICS}
+    version, origins, age, stale, errors = found.values()
+    for holder in live_holders():
+        label = repr(holder.store)[:200]
+        current = holder.current
+        if label not in version or current.version > version[label]:
+            version[label], origins[label] = current.version, len(current.origins)
+        age[label] = max(age.get(label, 0.0), holder.age)
+        stale[label] = max(stale.get(label, 0.0), float(holder.stale))
+        errors[label] = errors.get(label, 0.0) + holder.refresh_errors
+    return found
+
+
+class _StoreCollector:
+    """The ``allow_origin_store`` series, read at each scrape (never per request)."""
+
+    def describe(self) -> list[object]:
+        return self._families({name: {} for name in STORE_METRICS})
+
+    def collect(self) -> list[object]:
+        return self._families(store_samples())
+
+    @staticmethod
+    def _families(samples: dict[str, dict[str, float]]) -> list[object]:
+        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+        families: list[object] = []
+        for name, (kind, text) in STORE_METRICS.items():
+            build = GaugeMetricFamily if kind == "gauge" else CounterMetricFamily
+            family = build(name, text, labels=["store"])
+            for label, value in sorted(samples[name].items()):
+                family.add_metric([label], value)
+            families.append(family)
+        return families
 
 
 def labels(decision: Decision) -> tuple[str, str, str, str]:
@@ -77,7 +137,9 @@ def prometheus(registry: CollectorRegistry | None = None) -> Hook:
     ``cors_wsgi_decisions_total{kind, outcome, reason, path_pattern}``,
     registered in ``registry`` (default: prometheus-client's global
     ``REGISTRY``; build one hook per registry, a second raises
-    prometheus-client's ``ValueError`` for a duplicated timeseries).
+    prometheus-client's ``ValueError`` for a duplicated timeseries), with a
+    collector of the ``allow_origin_store`` series (:data:`STORE_METRICS`,
+    values of :func:`store_samples` read at each scrape).
 
     :raises ImportError: without prometheus-client (the ``metrics`` extra).
     """
@@ -85,13 +147,15 @@ def prometheus(registry: CollectorRegistry | None = None) -> Hook:
         import prometheus_client
     except ImportError as error:
         raise _missing("metrics", "prometheus-client") from error
+    registry = prometheus_client.REGISTRY if registry is None else registry
     counter = prometheus_client.Counter(
         METRIC.removesuffix("_total"),
         "CORS decisions of cors_wsgi for requests with an Origin, by kind, outcome, reason code "
         "and configured path pattern",
         LABELS,
-        registry=prometheus_client.REGISTRY if registry is None else registry,
+        registry=registry,
     )
+    registry.register(_StoreCollector())  # type: ignore[arg-type]
     # Each label set's child, found by the decision's fields: one dict lookup
     # per request once a combination was seen.  Keys are bounded as the labels
     # are, unless hand-made decisions carry ever new patterns: then emptied.

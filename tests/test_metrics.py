@@ -301,3 +301,103 @@ def test_a_missing_backend_names_its_extra(
     monkeypatch.setitem(sys.modules, module, None)  # import raises ImportError
     with pytest.raises(ImportError, match=extra.replace("[", r"\[").replace("]", r"\]")):
         build()
+
+
+# -- allow_origin_store series -------------------------------------------------------
+
+
+class NamedStore:
+    """An in-memory OriginStore with a ``repr`` of its own (the ``store`` label)."""
+
+    def __init__(self, name: str, origins: set[str], version: int = 1) -> None:
+        self.name, self.origins, self.number = name, frozenset(origins), version
+        self.fail: Exception | None = None
+
+    def version(self) -> int:
+        if self.fail is not None:
+            raise self.fail
+        return self.number
+
+    def snapshot(self) -> tuple[int, frozenset[str]]:
+        return self.version(), self.origins
+
+    def __repr__(self) -> str:
+        return f"NamedStore({self.name!r})"
+
+
+def store_series(registry: CollectorRegistry, store: NamedStore) -> dict[str, float]:
+    """The ``cors_wsgi_store_*`` samples of ``store`` in a scrape, by sample name."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    found: dict[str, float] = {}
+    for family in text_string_to_metric_families(generate_latest(registry).decode()):
+        for sample in family.samples:
+            if sample.name.startswith("cors_wsgi_store_") and sample.labels.get("store") == repr(store):
+                assert sample.name not in found, f"{sample.name} twice for one store"
+                found[sample.name] = sample.value
+    return found
+
+
+def wait_until(condition: Any, timeout: float = 3.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "not within the time"
+        time.sleep(0.01)
+
+
+def test_a_scrape_shows_the_snapshot_version_origins_age_errors_and_alarm() -> None:
+    registry = CollectorRegistry()
+    hook = metrics.prometheus(registry)
+    store = NamedStore("gauges", {API, "https://b.example"}, version=3)
+    policy = CORSPolicy(allow_origin_store=store, store_refresh_seconds=0.05, max_staleness_seconds=0.2)
+    CORSMiddleware(RecordingApp(), policy, on_decision=hook)(environ(), discard_response)  # starts the poller
+    fresh = store_series(registry, store)
+    assert {k: v for k, v in fresh.items() if k != "cors_wsgi_store_snapshot_age_seconds"} == {
+        "cors_wsgi_store_snapshot_version": 3.0,
+        "cors_wsgi_store_snapshot_origins": 2.0,
+        "cors_wsgi_store_stale": 0.0,
+        "cors_wsgi_store_refresh_errors_total": 0.0,
+    }
+    assert 0.0 <= fresh["cors_wsgi_store_snapshot_age_seconds"] < 0.2
+    store.fail = OSError("database down")
+    wait_until(lambda: store_series(registry, store)["cors_wsgi_store_stale"] == 1.0)
+    failing = store_series(registry, store)
+    assert failing["cors_wsgi_store_refresh_errors_total"] >= 1.0
+    assert failing["cors_wsgi_store_snapshot_age_seconds"] > 0.2
+    assert failing["cors_wsgi_store_snapshot_version"] == 3.0  # the last good snapshot
+    store.fail = None
+    wait_until(lambda: store_series(registry, store)["cors_wsgi_store_stale"] == 0.0)
+
+
+def test_policies_sharing_a_store_make_one_series_per_name() -> None:
+    registry = CollectorRegistry()
+    metrics.prometheus(registry)
+    store = NamedStore("shared", {API})
+    first = CORSPolicy(allow_origin_store=store)
+    second = first.replace(max_age=60)
+    assert first.snapshot_age is not None  # two holders, one store
+    assert second.snapshot_age is not None
+    assert store_series(registry, store)["cors_wsgi_store_snapshot_origins"] == 1.0
+
+
+def test_a_dropped_policy_leaves_the_scrape() -> None:
+    import gc
+
+    registry = CollectorRegistry()
+    metrics.prometheus(registry)
+    store = NamedStore("dropped", {API})
+    policy = CORSPolicy(allow_origin_store=store)
+    assert store_series(registry, store)
+    del policy
+    gc.collect()
+    assert store_series(registry, store) == {}
+
+
+def test_the_store_series_are_in_the_exposition_with_their_help_and_type() -> None:
+    registry = CollectorRegistry()
+    metrics.prometheus(registry)
+    text = generate_latest(registry).decode()
+    for name, (kind, _) in metrics.STORE_METRICS.items():
+        assert f"# TYPE {name} {kind}" in text

@@ -116,6 +116,35 @@ def test_no_request_waits_for_a_check_that_hangs() -> None:
     store.gate.set()
 
 
+def test_a_check_that_hangs_is_logged_once_per_period_and_raises_the_staleness_alarm(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Mutation "the poller waits silently for a hung database" fails here.
+    store = MemoryStore({CUSTOMER})
+    policy = CORSPolicy(allow_origin_store=store, store_refresh_seconds=0.1, max_staleness_seconds=0.3)
+    app = webtest.TestApp(CORSMiddleware(simple_app, policy=policy))
+    assert acao(app, CUSTOMER) == CUSTOMER
+    store.gate = threading.Event()  # version() now blocks until released
+    with caplog.at_level(logging.ERROR, logger="cors_wsgi"):
+        wait_for(lambda: any(r.levelno == logging.CRITICAL for r in caplog.records), 3.0)
+        hanging = [r.getMessage() for r in caplog.records if "has not returned" in r.getMessage()]
+        calls = store.calls
+        assert acao(app, CUSTOMER) == CUSTOMER  # served from the last good snapshot meanwhile
+        assert policy.refresh_errors == 1  # one hanging check, counted once
+        time.sleep(0.35)
+        assert store.calls == calls  # no second check piles up behind the hung one
+    assert hanging
+    assert "serving the snapshot of version 1 (1 origins)" in hanging[0]
+    critical = [r.getMessage() for r in caplog.records if r.levelno == logging.CRITICAL]
+    assert "over max_staleness_seconds=0.3" in critical[0]
+    periods = sum("has not returned" in r.getMessage() for r in caplog.records)
+    assert periods <= (0.35 + 3.0) / 0.1 + 1  # once per refresh period, not per request
+    store.gate.set()
+    store.gate = None
+    store.set({OTHER})
+    wait_for(lambda: acao(app, OTHER) == OTHER, 2.0)
+
+
 def test_a_failing_store_keeps_the_last_good_snapshot_logs_its_age_and_raises_the_alarm(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
