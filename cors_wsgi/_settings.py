@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 from cors_wsgi import _migration
 from cors_wsgi.errors import Problem
+from cors_wsgi.refusals import deliver
 
 __all__ = [
     "MIDDLEWARE_CONVERTERS",
@@ -113,6 +114,41 @@ def to_callable(value: str) -> object:
     return target
 
 
+def to_hook(value: str, name: str = "on_decision") -> object:
+    """An ``on_refusal`` / ``on_decision`` hook from a string: one or more
+    ``"package.module:hook"`` (the callable itself) or
+    ``"package.module:factory()"`` (called now with no arguments, its result
+    is the hook: ``"cors_wsgi.metrics:prometheus()"``), separated by
+    whitespace; several are called in order, what one raises logged and the
+    next still run (logged as ``name``'s errors).  Empty: ``None``.
+
+    :raises ValueError: saying what did not import or resolve, or is not callable.
+    """
+    hooks: list[Callable[[object], object]] = []
+    for spelled in value.split():
+        factory = spelled.endswith("()")
+        target = to_callable(spelled[:-2] if factory else spelled)
+        if factory:
+            try:
+                target = target()  # type: ignore[operator]
+            except Exception as error:
+                raise ValueError(f"{spelled!r} raised {type(error).__name__}: {error}") from error
+            if not callable(target):
+                raise ValueError(f"{spelled!r} returned {target!r}, which is not callable")
+        hooks.append(target)  # type: ignore[arg-type]
+    if not hooks:
+        return None
+    if len(hooks) == 1:
+        return hooks[0]
+    every = tuple(hooks)
+
+    def each(record: object) -> None:
+        for hook in every:
+            deliver(hook, record, name)
+
+    return each
+
+
 def to_store(value: str) -> object:
     """``"package.module:store"`` -> that ``allow_origin_store`` object, imported now.
 
@@ -176,6 +212,8 @@ MIDDLEWARE_CONVERTERS: Mapping[str, Callable[[str], object]] = {
     "debug": to_bool,
     "paths": to_list,
     "catch_exceptions": to_bool,
+    "on_refusal": lambda value: to_hook(value, "on_refusal"),
+    "on_decision": to_hook,
 }
 
 #: ``CrossOriginProtection`` (``cors_wsgi.protection``) keys: the PasteDeploy
@@ -281,12 +319,13 @@ def middleware_arguments(
     problems: list[Problem],
     *,
     key_name: Callable[[str], str] = str,
-) -> tuple[dict[str, object], tuple[str, ...], dict[str, bool]]:
+) -> tuple[dict[str, object], tuple[str, ...], dict[str, object]]:
     """``settings`` (argument-named keys, string or Python values) as the
     arguments of ``CORSMiddleware(app, policy, **flags)``:
     ``(policy_kwargs, paths, flags)``, where ``paths`` are the path patterns
-    that get the policy (``()``: every path) and ``flags`` holds ``debug``
-    and ``catch_exceptions``.  Problems are appended to ``problems``."""
+    that get the policy (``()``: every path) and ``flags`` holds ``debug``,
+    ``catch_exceptions``, ``on_refusal`` and ``on_decision``.  Problems are
+    appended to ``problems``."""
     policy, middleware = convert(settings, problems, key_name=key_name)
     paths = middleware.pop("paths", ())
     if isinstance(paths, str) or not isinstance(paths, Iterable):
@@ -294,11 +333,21 @@ def middleware_arguments(
             "invalid-type", key_name("paths"), paths, "expected a list of path patterns."
         ))
         paths = ()
-    flags: dict[str, bool] = {}
+    flags: dict[str, object] = {}
     for name in ("debug", "catch_exceptions"):
         value = middleware.get(name, False)
         if isinstance(value, bool):
             flags[name] = value
         else:
             problems.append(Problem("invalid-type", key_name(name), value, "expected True or False."))
+    for name in ("on_refusal", "on_decision"):
+        hook = middleware.get(name)
+        if hook is None or callable(hook):
+            flags[name] = hook
+        else:
+            problems.append(Problem(
+                "invalid-type", key_name(name), hook,
+                "expected a callable, or 'package.module:hook' ('package.module:factory()' to call "
+                "a factory such as 'cors_wsgi.metrics:prometheus()').",
+            ))
     return policy, tuple(paths), flags

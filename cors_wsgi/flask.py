@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 from cors_wsgi.errors import CORSConfigError, Problem
 from cors_wsgi.middleware import CORSMiddleware
 from cors_wsgi.policy import CORSPolicy
-from cors_wsgi.refusals import Refusal
+from cors_wsgi.refusals import Decision, Refusal
 from cors_wsgi.views import ViewPolicy, policy_of
 
 if TYPE_CHECKING:
@@ -100,6 +100,7 @@ class CORS:
     :param debug: :class:`~cors_wsgi.CORSMiddleware`'s ``debug``.
     :param catch_exceptions: its ``catch_exceptions``.
     :param on_refusal: its ``on_refusal``.
+    :param on_decision: its ``on_decision`` (e.g. ``cors_wsgi.metrics.prometheus()``).
     :param options: ``CORSPolicy``'s keyword arguments, e.g.
         ``allow_origins=["https://app.example.com"]``.
     :raises CORSConfigError: for both ``policy`` and ``options``, and (from
@@ -117,6 +118,7 @@ class CORS:
         debug: bool = False,
         catch_exceptions: bool = False,
         on_refusal: Callable[[Refusal], object] | None = None,
+        on_decision: Callable[[Decision], object] | None = None,
         **options: Any,
     ) -> None:
         if policy is not None and options:
@@ -132,15 +134,17 @@ class CORS:
             Problem("invalid-type", name, value, "expected True or False.")
             for name, value in flags.items() if not isinstance(value, bool)
         ]
-        hook: object = on_refusal
-        if hook is not None and not callable(hook):
-            problems.append(Problem(
-                "invalid-type", "on_refusal", hook, "expected a callable that takes a Refusal, or None.",
-            ))
+        hooks: dict[str, object] = {"on_refusal": on_refusal, "on_decision": on_decision}
+        problems += [
+            Problem("invalid-type", name, hook, f"expected a callable that takes a {record}, or None.")
+            for (name, hook), record in zip(hooks.items(), ("Refusal", "Decision"), strict=True)
+            if hook is not None and not callable(hook)
+        ]
         if problems:
             raise CORSConfigError(problems)
         self.flags: dict[str, Any] = {
             "debug": debug, "catch_exceptions": catch_exceptions, "on_refusal": on_refusal,
+            "on_decision": on_decision,
         }
         self.middleware: CORSMiddleware | None = None
         if app is not None:
@@ -157,7 +161,7 @@ class CORS:
             middleware = CORSMiddleware(app.wsgi_app, self.policy, resolver=resolver, **self.flags)
         else:
             middleware = CORSMiddleware.from_settings(app.wsgi_app, app.config, resolver=resolver)
-            # Arguments given to CORS(...) win over CORS_DEBUG / CORS_CATCH_EXCEPTIONS.
+            # Arguments given to CORS(...) win over CORS_DEBUG, CORS_ON_DECISION, ...
             for name, value in self.flags.items():
                 if value:
                     setattr(middleware, name, value)

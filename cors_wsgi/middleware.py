@@ -217,8 +217,10 @@ class CORSMiddleware:
     ) -> CORSMiddleware:
         """Wrap ``app`` as ``prefix``-ed settings say: the policy keys of
         :meth:`CORSPolicy.from_settings` plus ``CORS_DEBUG``, ``CORS_PATHS``
-        (path patterns that get the policy; default every path) and
-        ``CORS_CATCH_EXCEPTIONS``.  With a ``resolver`` and no policy key at
+        (path patterns that get the policy; default every path),
+        ``CORS_CATCH_EXCEPTIONS``, ``CORS_ON_REFUSAL`` and ``CORS_ON_DECISION``
+        (a callable, or ``"package.module:hook"``; ``"cors_wsgi.metrics:prometheus()"``
+        calls a factory; several separated by spaces).  With a ``resolver`` and no policy key at
         all, only views with ``@cross_origin`` get CORS.
 
         :raises CORSConfigError: with every problem, each naming its key.
@@ -272,8 +274,7 @@ class CORSMiddleware:
         settled = target
 
         def wrap(app: WSGIApplication) -> CORSMiddleware:
-            return cls(app, settled, resolver=resolver, debug=flags["debug"],
-                       catch_exceptions=flags["catch_exceptions"])
+            return cls(app, settled, resolver=resolver, **flags)  # type: ignore[arg-type]
 
         return wrap
 
