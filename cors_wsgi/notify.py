@@ -188,8 +188,9 @@ class RedisNotifier(_Listener):
         """``PUBLISH channel version``: what the stores call after a
         committed change.  Returns the number of subscribed workers.
 
-        :raises redis.RedisError: when Redis cannot be reached (the stores
-            log it; the change is committed and the poll sees it).
+        :raises Exception: redis-py's ``redis.RedisError`` when Redis cannot
+            be reached (the stores log it; the change is committed and the
+            poll sees it).
         """
         with self._lock:
             if self._publisher is None or self._publisher_pid != os.getpid():  # never the parent's socket
