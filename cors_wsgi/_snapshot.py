@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import random
+import secrets
 import threading
 import time
 import weakref
@@ -28,7 +29,7 @@ from typing import NamedTuple, Protocol, runtime_checkable
 
 from cors_wsgi._log import escape, logger
 
-__all__ = ["Notifier", "OriginStore", "Snapshot", "SnapshotHolder", "live_holders"]
+__all__ = ["Notifier", "OriginStore", "Snapshot", "SnapshotHolder", "first_version", "live_holders"]
 
 _getpid = os.getpid
 
@@ -39,13 +40,23 @@ def live_holders() -> list[SnapshotHolder]:
     return list(_LIVE)
 
 
+def first_version() -> int:
+    """The version a new store table starts at: random in ``[1, 2**52]``, so
+    a table created again never meets a worker's old version (the chance is
+    2**-52), and every version stays exact as a float (a Prometheus gauge)."""
+    return secrets.randbelow(2**52) + 1
+
+
 @runtime_checkable
 class OriginStore(Protocol):
     """What ``CORSPolicy(allow_origin_store=...)`` reads: ``snapshot()`` is
     ``(version, origins)`` read together; ``version()`` is cheap and changes
-    with every change of the origins.  Both may raise: the last good
-    snapshot stays in force.  An optional ``notifier`` attribute
-    (:class:`Notifier`) pushes changes."""
+    with every change of the origins.  A version must never be reused for
+    other origins, not even by a table dropped and created again (a worker
+    holding that version would keep its snapshot): the built-in stores
+    start a new table at a random version (:func:`first_version`).  Both
+    may raise: the last good snapshot stays in force.  An optional
+    ``notifier`` attribute (:class:`Notifier`) pushes changes."""
 
     def snapshot(self) -> tuple[int, frozenset[str]]: ...
     def version(self) -> int: ...

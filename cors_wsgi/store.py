@@ -52,7 +52,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from cors_wsgi._log import escape, logger
-from cors_wsgi._snapshot import OriginStore
+from cors_wsgi._snapshot import OriginStore, first_version
 from cors_wsgi.errors import CORSConfigError, Problem
 
 if TYPE_CHECKING:
@@ -202,6 +202,10 @@ class SQLiteOriginStore(_ValidatingStore):
                 connection.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
                 connection.execute(_SCHEMA)
                 connection.execute(_SETTINGS)
+                connection.execute(  # a new file: a version no earlier file of this path had
+                    "INSERT OR IGNORE INTO cors_store_settings (name, value) VALUES ('version', ?)",
+                    (str(first_version()),),
+                )
         except sqlite3.OperationalError as error:
             if not _is_read_only_error(error) or not os.path.exists(self.path):
                 raise
@@ -387,8 +391,8 @@ class SQLAlchemyOriginStore(_ValidatingStore):
             with self.engine.begin() as connection:
                 exists = connection.execute(sqlalchemy.select(self.version_table.c.id)).first()
                 if exists is None:
-                    connection.execute(self.version_table.insert().values(
-                        id=1, version=0, allow_credentials=False))
+                    connection.execute(self.version_table.insert().values(  # never an earlier table's
+                        id=1, version=first_version(), allow_credentials=False))
         except sqlalchemy.exc.IntegrityError:
             pass  # another process inserted it first
         self.allow_credentials = bool(allow_credentials) or self._recorded_credentials()

@@ -3,6 +3,7 @@ test_origin_snapshots.py): the same rules as SQLiteOriginStore, and the CLI's --
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from cors_wsgi.store import SQLAlchemyOriginStore, SQLiteOriginStore
 from tests.test_store import cli
 
 CUSTOMER = "https://shop.customer.example"
+OTHER = "https://b.customer.example"
 
 
 def url(tmp_path: Path) -> str:
@@ -21,10 +23,11 @@ def url(tmp_path: Path) -> str:
 
 def test_adding_twice_and_removing_twice_report_no_change(tmp_path: Path) -> None:
     with SQLAlchemyOriginStore(url(tmp_path)) as store:
+        first = store.version()
         assert (store.add(CUSTOMER), store.add(CUSTOMER)) == (True, False)
         assert store.origins() == [CUSTOMER]
         assert (store.remove(CUSTOMER), store.remove(CUSTOMER)) == (True, False)
-        assert store.snapshot() == (2, frozenset())
+        assert store.snapshot() == (first + 2, frozenset())
 
 
 def test_every_change_bumps_the_version_in_its_transaction(tmp_path: Path) -> None:
@@ -36,7 +39,36 @@ def test_every_change_bumps_the_version_in_its_transaction(tmp_path: Path) -> No
         versions.append(store.version())
         store.remove(CUSTOMER)
         versions.append(store.version())
-    assert versions == [0, 1, 1, 2]
+    first = versions[0]
+    assert versions == [first, first + 1, first + 1, first + 2]
+
+
+@pytest.mark.parametrize("kind", ["sqlite-file", "sqlalchemy"])
+def test_a_store_created_again_never_reuses_the_version_a_worker_holds(tmp_path: Path, kind: str) -> None:
+    # A worker holding (version, origins) of the old table would otherwise
+    # confirm its snapshot against the new table and keep a removed origin.
+    def created() -> Any:
+        if kind == "sqlite-file":
+            return SQLiteOriginStore(tmp_path / "origins.sqlite3")
+        return SQLAlchemyOriginStore(url(tmp_path))
+
+    store = created()
+    store.add(CUSTOMER)
+    held = store.snapshot()
+    policy = CORSPolicy(allow_origin_store=store, store_refresh_seconds=60)
+    if isinstance(store, SQLAlchemyOriginStore):
+        store.close()
+    for name in os.listdir(tmp_path):
+        os.unlink(tmp_path / name)
+    again = created()
+    again.add(OTHER)  # the same number of changes as before
+    assert again.snapshot()[0] != held[0]
+    holder = policy._engine.snapshot
+    assert holder is not None
+    assert holder.check()
+    assert (policy.allows_origin(CUSTOMER), policy.allows_origin(OTHER)) == (False, True)
+    if isinstance(again, SQLAlchemyOriginStore):
+        again.close()
 
 
 def test_requiring_credentials_lists_the_stored_origins_a_credentialed_policy_refuses(tmp_path: Path) -> None:
