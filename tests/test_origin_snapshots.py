@@ -480,11 +480,10 @@ def test_table_locked_serves_the_last_good_snapshot_logs_the_hang_then_recovers(
     with Hosts(tmp_path, database, CORS_STORE_REFRESH_SECONDS="0.2", CORS_MAX_STALENESS_SECONDS="1") as hosts:
         assert set(answers(hosts.ports, CUSTOMER).values()) == {CUSTOMER}
         engine = sqlalchemy.create_engine(database)
-        with Load(hosts.ports, CUSTOMER) as load:
-            with engine.connect() as connection:
-                connection.execute(sqlalchemy.text("LOCK TABLE cors_origins IN ACCESS EXCLUSIVE MODE"))
-                time.sleep(2.0)
-                connection.rollback()  # releases the lock
+        with Load(hosts.ports, CUSTOMER) as load, engine.connect() as connection:
+            connection.execute(sqlalchemy.text("LOCK TABLE cors_origins IN ACCESS EXCLUSIVE MODE"))
+            time.sleep(2.0)
+            connection.rollback()  # releases the lock
         engine.dispose()
         assert load.results
         assert all(result == (200, CUSTOMER) for result in load.results)
