@@ -164,7 +164,11 @@ class SnapshotHolder:
             if wake.is_set() or holder._clock() >= holder._next_check:
                 wake.clear()
                 holder._next_check = holder._deadline()
-                holder._watched_check()
+                try:
+                    holder._watched_check()
+                except Exception:  # e.g. no thread could start: try again at the next deadline
+                    logger.exception("allow_origin_store %s: the check could not run",
+                                     escape(repr(holder.store)))
             del holder
 
     def _watched_check(self) -> None:
@@ -252,12 +256,16 @@ class SnapshotHolder:
             self._wake = wake = threading.Event()
             if self.current.confirmed + self.refresh_seconds <= self._clock():
                 self._next_check = self._clock()  # built long before this fork: check at once
-            threading.Thread(
-                target=self._poll, args=(weakref.ref(self), wake), name="cors-wsgi-store", daemon=True
-            ).start()
-            if self._notifier is not None:
-                self._notifier.start(self.request_check)
-            self._pid = _getpid()
+            self._pid = _getpid()  # once per process, whatever fails below: a request never raises
+            try:
+                threading.Thread(
+                    target=self._poll, args=(weakref.ref(self), wake), name="cors-wsgi-store", daemon=True
+                ).start()
+                if self._notifier is not None:
+                    self._notifier.start(self.request_check)
+            except Exception:
+                logger.exception("allow_origin_store %s: could not start its poller or notifier",
+                                 escape(repr(self.store)))
 
 
 #: The process's live holders, held weakly: the one process-wide registry,
