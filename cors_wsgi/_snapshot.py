@@ -54,7 +54,7 @@ class OriginStore(Protocol):
     with every change of the origins.  A version must never be reused for
     other origins, not even by a table dropped and created again (a worker
     holding that version would keep its snapshot): the built-in stores
-    start a new table at a random version (:func:`first_version`).  Both
+    start a new table at a random version between 1 and 2**52.  Both
     may raise: the last good snapshot stays in force.  An optional
     ``notifier`` attribute (:class:`Notifier`) pushes changes."""
 
