@@ -42,7 +42,7 @@ from tests.test_store import cli
 
 NEVER = "https://never.customer.example"  # never stored: refused before, during and after a fault
 REFRESH = 0.5  # the gunicorn workers' store_refresh_seconds
-SLOWEST = 0.5  # seconds: no request may take longer, whatever the store does
+SLOWEST = 1.0  # seconds: no request may take longer, whatever the store does (its busy timeout is 5 s)
 BUSY_TIMEOUT = 5.0  # SQLiteOriginStore's default timeout, which examples/store_app.py keeps
 
 
@@ -151,17 +151,18 @@ def test_sqlite_locked_under_load_serves_the_last_good_snapshot_and_never_waits(
         assert set(answers(hosts.ports, CUSTOMER).values()) == {CUSTOMER}  # every poller started
         assert set(answers(hosts.ports, NEVER).values()) == {None}
         with under_load(hosts.ports) as (stored, never), locked(path):
-            # Longer than the busy timeout plus a refresh: every poller's
-            # check waits out the timeout and fails once.
-            time.sleep(BUSY_TIMEOUT + REFRESH + 0.5)
+            # Until every poller's check has waited out the busy timeout and
+            # failed (each worker logs one line), bounded on a slow machine.
+            held = wait_for(lambda: len(logged_errors(hosts, "database is locked")) >= 4, timeout=3 * BUSY_TIMEOUT)
         assert_served_by_the_last_good_snapshot(stored, never)
         errors = logged_errors(hosts, "database is locked")
-        assert 4 <= len(errors) <= 8, errors  # once per failed check of each worker, never per request
+        # Once per failed check of each worker (a check fails after BUSY_TIMEOUT), never per request.
+        assert 4 <= len(errors) <= 4 * (int(held / BUSY_TIMEOUT) + 1), (held, errors)
         SQLiteOriginStore(path).add(OTHER)
         recovered = all_see(hosts.ports, OTHER, OTHER, timeout=REFRESH + 0.75)
         assert set(answers(hosts.ports, CUSTOMER).values()) == {CUSTOMER}
         assert set(answers(hosts.ports, NEVER).values()) == {None}
-    print(f"locked {BUSY_TIMEOUT + REFRESH + 0.5:.1f} s: {len(stored.results) + len(never.results)} requests, "
+    print(f"locked {held:.1f} s: {len(stored.results) + len(never.results)} requests, "
           f"{len(errors)} errors logged, slowest {max(stored.seconds + never.seconds) * 1000:.0f} ms; recovered in {recovered:.2f} s")
 
 
