@@ -10,7 +10,9 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -183,6 +185,7 @@ def test_a_broken_store_fails_at_construction() -> None:
     with pytest.raises(CORSConfigError) as caught:
         CORSPolicy(allow_origin_store=MemoryStore(), store_refresh_seconds=0)
     assert caught.value.codes == ["store-seconds-out-of-range"]
+
 
 
 def test_settings_convert_the_store_keys() -> None:
@@ -416,30 +419,72 @@ class Load:
         self._thread.join(30)
 
 
-def test_database_stopped_serves_the_last_good_snapshot_then_recovers(
-    postgres: Postgres, database: str, tmp_path: Path
+@contextmanager
+def database_stopped(postgres: Postgres) -> Iterator[None]:
+    """The server stopped: every check fails at once (connection refused)."""
+    postgres.stop()
+    try:
+        yield
+    finally:
+        postgres.start()
+
+
+@contextmanager
+def table_locked(postgres: Postgres) -> Iterator[None]:
+    """ACCESS EXCLUSIVE blocks every read of the table: each worker's check
+    hangs (no error is ever raised), which only the poller's watch reports."""
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(postgres.url)
+    try:
+        with engine.connect() as connection:
+            connection.execute(sqlalchemy.text("LOCK TABLE cors_origins IN ACCESS EXCLUSIVE MODE"))
+            yield
+            connection.rollback()  # releases the lock
+    finally:
+        engine.dispose()
+
+
+@dataclass(frozen=True)
+class PostgresFault:
+    """A PostgreSQL fault held while load runs, and what differs per fault."""
+
+    cause: Callable[[Postgres], AbstractContextManager[None]]
+    logged: str  # what the workers log for it, besides the staleness alarm
+    figures: str  # how the printed figures line names it
+
+
+POSTGRES_FAULTS = [
+    pytest.param(PostgresFault(database_stopped, "serving the snapshot of version ", "database stopped"),
+                 id="stopped"),
+    pytest.param(PostgresFault(table_locked, "a check has not returned for", "table locked"),
+                 id="table-locked"),
+]
+
+
+@pytest.mark.parametrize("fault", POSTGRES_FAULTS)
+def test_postgres_fault_under_load_serves_the_last_good_snapshot_then_recovers(
+    fault: PostgresFault, postgres: Postgres, database: str, tmp_path: Path
 ) -> None:
+    """For 2 s of fault: no 5xx, every answer from the last good snapshot, the
+    fault and the staleness alarm logged; after it a change is seen by all 4 workers."""
     from cors_wsgi.store import SQLAlchemyOriginStore
 
     with SQLAlchemyOriginStore(database, allow_credentials=True) as store:
         store.add(CUSTOMER)
     with Hosts(tmp_path, database, CORS_STORE_REFRESH_SECONDS="0.2", CORS_MAX_STALENESS_SECONDS="1") as hosts:
         assert set(answers(hosts.ports, CUSTOMER).values()) == {CUSTOMER}
-        with Load(hosts.ports, CUSTOMER) as load:
-            postgres.stop()
-            try:
-                time.sleep(2.0)
-            finally:
-                postgres.start()
+        with Load(hosts.ports, CUSTOMER) as load, fault.cause(postgres):
+            time.sleep(2.0)
         assert load.results
         assert all(result == (200, CUSTOMER) for result in load.results)
         logged = hosts.logged()
-        assert "serving the snapshot of version " in logged
+        assert fault.logged in logged
         assert "over max_staleness_seconds=1.0" in logged
         with SQLAlchemyOriginStore(database) as store:
             store.add(OTHER)
         recovered = all_see(hosts.ports, OTHER, OTHER, timeout=5.0)
-    print(f"database stopped 2 s: {len(load.results)} requests, 0 errors; recovered in {recovered:.2f} s")
+    print(f"{fault.figures} 2 s: {len(load.results)} requests, 0 errors; recovered in {recovered:.2f} s")
 
 
 def test_tables_dropped_serves_the_last_good_snapshot_then_recovers(database: str, tmp_path: Path) -> None:
@@ -464,36 +509,6 @@ def test_tables_dropped_serves_the_last_good_snapshot_then_recovers(database: st
             store.add(OTHER)
         all_see(hosts.ports, CUSTOMER, None, timeout=5.0)
         all_see(hosts.ports, OTHER, OTHER, timeout=5.0)
-
-
-def test_table_locked_serves_the_last_good_snapshot_logs_the_hang_then_recovers(
-    database: str, tmp_path: Path
-) -> None:
-    # ACCESS EXCLUSIVE blocks every read of the table: each worker's check
-    # hangs (no error is ever raised), which only the poller's watch reports.
-    import sqlalchemy
-
-    from cors_wsgi.store import SQLAlchemyOriginStore
-
-    with SQLAlchemyOriginStore(database, allow_credentials=True) as store:
-        store.add(CUSTOMER)
-    with Hosts(tmp_path, database, CORS_STORE_REFRESH_SECONDS="0.2", CORS_MAX_STALENESS_SECONDS="1") as hosts:
-        assert set(answers(hosts.ports, CUSTOMER).values()) == {CUSTOMER}
-        engine = sqlalchemy.create_engine(database)
-        with Load(hosts.ports, CUSTOMER) as load, engine.connect() as connection:
-            connection.execute(sqlalchemy.text("LOCK TABLE cors_origins IN ACCESS EXCLUSIVE MODE"))
-            time.sleep(2.0)
-            connection.rollback()  # releases the lock
-        engine.dispose()
-        assert load.results
-        assert all(result == (200, CUSTOMER) for result in load.results)
-        logged = hosts.logged()
-        assert "a check has not returned for" in logged
-        assert "over max_staleness_seconds=1.0" in logged
-        with SQLAlchemyOriginStore(database) as store:
-            store.add(OTHER)
-        recovered = all_see(hosts.ports, OTHER, OTHER, timeout=5.0)
-    print(f"table locked 2 s: {len(load.results)} requests, 0 errors; recovered in {recovered:.2f} s")
 
 
 def test_notifier_that_cannot_connect_logs_and_keeps_retrying(caplog: pytest.LogCaptureFixture) -> None:
