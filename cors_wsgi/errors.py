@@ -50,6 +50,7 @@ PROBLEM_CODES: dict[str, str] = {
     "predicate-concurrency-out-of-range": "predicate_concurrency not in 1..64",
     "store-failed": "an allow_origin_store whose first snapshot() raised at construction",
     "store-seconds-out-of-range": "store_refresh_seconds or max_staleness_seconds not in 0.05..86400",
+    "staleness-below-refresh": "max_staleness_seconds not more than store_refresh_seconds (a false alarm)",
     "invalid-preflight-status": "a preflight_status other than 204 or 200",
     "shadowed-path-pattern": "a path pattern that an earlier pattern always wins over",
     "invalid-method": "a method that is not an HTTP token",

@@ -615,8 +615,9 @@ class CORSPolicy:
         and reloaded when its version changed.  The first snapshot is
         loaded here (``store-failed`` when it cannot be); a failed check
         keeps the last good one, logged with its age, and
-        ``max_staleness_seconds`` (default ``None``) logs an alarm past
-        that age.  With credentials, a stored origin is trusted only when
+        ``max_staleness_seconds`` (default ``None``; more than
+        ``store_refresh_seconds``, ``staleness-below-refresh`` otherwise)
+        logs an alarm past that age.  With credentials, a stored origin is trusted only when
         it passes the rules of ``allow_origins``.  See :doc:`dynamic`.
     :param timing_allow_origin: also send ``Timing-Allow-Origin`` with the
         allowed origin (Resource Timing).  Default: ``False``.
@@ -694,6 +695,13 @@ class CORSPolicy:
             None if max_staleness_seconds is None
             else _seconds(max_staleness_seconds, "max_staleness_seconds", problems)
         )
+        if staleness is not None and not problems and staleness <= refresh_seconds:
+            problems.append(Problem(
+                "staleness-below-refresh", "max_staleness_seconds", max_staleness_seconds,
+                f"a healthy snapshot is up to store_refresh_seconds={refresh_seconds:g} s old between "
+                f"two checks, so this alarm would fire without a fault: use more than "
+                f"store_refresh_seconds, e.g. {max(3 * refresh_seconds, 60):g}.",
+            ))
         if preflight_status.__class__ is not int or preflight_status not in (200, 204):
             problems.append(Problem(
                 "invalid-preflight-status", "preflight_status", preflight_status,

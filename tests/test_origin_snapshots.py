@@ -187,6 +187,19 @@ def test_a_broken_store_fails_at_construction() -> None:
     assert caught.value.codes == ["store-seconds-out-of-range"]
 
 
+@pytest.mark.parametrize("staleness", [0.5, 5])
+def test_a_staleness_alarm_not_above_the_refresh_period_is_refused(staleness: float) -> None:
+    # A healthy snapshot is up to one refresh period old: the alarm would fire without a fault.
+    with pytest.raises(CORSConfigError) as caught:
+        CORSPolicy(allow_origin_store=MemoryStore(), store_refresh_seconds=5, max_staleness_seconds=staleness)
+    assert caught.value.codes == ["staleness-below-refresh"]
+    assert "use more than store_refresh_seconds, e.g. 60" in str(caught.value)
+
+
+def test_a_staleness_alarm_above_the_refresh_period_is_accepted() -> None:
+    policy = CORSPolicy(allow_origin_store=MemoryStore(), store_refresh_seconds=5, max_staleness_seconds=5.5)
+    assert policy.max_staleness_seconds == 5.5
+
 
 def test_settings_convert_the_store_keys() -> None:
     policy = CORSPolicy.from_settings({
