@@ -9,15 +9,19 @@ never waits for the store: the checks run in one poller thread per process
 check reads ``store.version()`` and reloads ``store.snapshot()`` only when
 the version changed, while requests keep answering from the snapshot in
 force.  A failed check keeps the last good snapshot (logged, escaped,
-with its age); a check that hangs is logged once per ``refresh_seconds``
-while it lasts (each check runs in a thread of its own, watched by the
-poller); ``max_staleness_seconds`` logs an alarm at CRITICAL once the
-snapshot has not been confirmed for that long.  A push (:mod:`cors_wsgi.notify`) only
-asks for a check sooner; the poll stays the backstop.
+with its age); a check that has not returned after :func:`hang_seconds`
+is logged once per ``refresh_seconds`` while it lasts (each check runs in
+a thread of its own, watched by the poller); ``max_staleness_seconds``
+logs an alarm at CRITICAL once the snapshot has not been confirmed for
+that long.  A push (:mod:`cors_wsgi.notify`) only asks for a check
+sooner; the poll stays the backstop.  A notifier holds a holder weakly (a
+:class:`CheckSoon`), so a policy that was replaced goes away with its
+poller and its listener.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import random
 import secrets
@@ -29,15 +33,55 @@ from typing import NamedTuple, Protocol, runtime_checkable
 
 from cors_wsgi._log import escape, logger
 
-__all__ = ["Notifier", "OriginStore", "Snapshot", "SnapshotHolder", "first_version", "live_holders"]
+__all__ = [
+    "HANG_SECONDS", "LABEL_LENGTH", "CheckSoon", "Notifier", "OriginStore", "Snapshot", "SnapshotHolder",
+    "first_version", "hang_seconds", "live_holders", "retired_refresh_errors", "store_label",
+]
 
 _getpid = os.getpid
+
+#: A check is reported as hanging once it has not returned for this long
+#: (seconds), or for ``refresh_seconds`` when that is longer: a tiny refresh
+#: period never turns a slow but healthy database into "hanging" errors.
+HANG_SECONDS = 1.0
+#: The longest ``store`` label (:func:`store_label`), in characters.
+LABEL_LENGTH = 200
+
+
+def hang_seconds(refresh_seconds: float) -> float:
+    """After how many seconds a check that has not returned is logged and
+    counted as hanging: ``max(refresh_seconds, HANG_SECONDS)``."""
+    return max(refresh_seconds, HANG_SECONDS)
 
 
 def live_holders() -> list[SnapshotHolder]:
     """Every snapshot holder of this process whose policy is still alive
     (what :func:`cors_wsgi.metrics.prometheus` reports at each scrape)."""
-    return list(_LIVE)
+    with _LIVE_LOCK:
+        return list(_LIVE)
+
+
+def retired_refresh_errors() -> dict[str, int]:
+    """Failed checks of holders that are gone (their policy was replaced),
+    by :func:`store_label`: kept so that a store's error total never goes
+    down when a policy is reconfigured."""
+    with _LIVE_LOCK:
+        return dict(_RETIRED)
+
+
+def store_label(store: object) -> str:
+    """``repr(store)`` as a metrics label: at most :data:`LABEL_LENGTH`
+    characters (a longer one ends in ``...#`` and 8 hex digits of its
+    SHA-256, so two long ones never merge), and ``<Type object>`` when
+    ``repr`` raises."""
+    try:
+        text = str(repr(store))  # repr() itself refuses a __repr__ that returns no str
+    except Exception:
+        text = f"<{type(store).__name__} object>"
+    if len(text) <= LABEL_LENGTH:
+        return text
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return text[: LABEL_LENGTH - 12] + "...#" + digest
 
 
 def first_version() -> int:
@@ -64,9 +108,35 @@ class OriginStore(Protocol):
 
 class Notifier(Protocol):
     """``start(callback)``: call ``callback()`` on every pushed change, from
-    a thread of the notifier's own; started once per process, after fork."""
+    a thread of the notifier's own; called once per process per policy,
+    after fork.  ``callback`` is a :class:`CheckSoon`: it returns ``False``
+    (and its ``alive`` is ``False``) once its policy is gone; drop it then,
+    and stop listening when no callback is left."""
 
-    def start(self, callback: Callable[[], None]) -> None: ...
+    def start(self, callback: Callable[[], object]) -> None: ...
+
+
+class CheckSoon:
+    """What a holder gives its notifier: ``check_soon()`` asks the holder
+    for a check now and returns ``True``, or returns ``False`` once the
+    holder (its policy) is gone.  It holds the holder weakly, so a listener
+    never keeps a replaced policy alive."""
+
+    __slots__ = ("_holder",)
+
+    def __init__(self, holder: SnapshotHolder) -> None:
+        self._holder = weakref.ref(holder)
+
+    @property
+    def alive(self) -> bool:
+        return self._holder() is not None
+
+    def __call__(self) -> bool:
+        holder = self._holder()
+        if holder is None:
+            return False
+        holder.request_check()
+        return True
 
 
 class Snapshot(NamedTuple):
@@ -95,12 +165,13 @@ class SnapshotHolder:
         jitter: Callable[[], float] | None = None,
     ) -> None:
         self.store = store
+        #: ``store``'s metrics label (:func:`store_label`).
+        self.label = store_label(store)
         self.refresh_seconds = refresh_seconds
         self.max_staleness_seconds = max_staleness_seconds
-        #: Failed checks in this process, a hanging one counted once (for metrics).
-        self.refresh_errors = 0
-        #: True while a check has not returned for ``refresh_seconds``.
+        #: True while a check has not returned for :func:`hang_seconds`.
         self.hanging = False
+        self._errors = [0]  # shared with the finalizer that retires them
         self._trust = trust
         self._clock = clock
         self._jitter = jitter or random.Random().random  # never the global generator's state
@@ -111,7 +182,14 @@ class SnapshotHolder:
         self._wake = threading.Event()
         self.current = self._load(*store.snapshot())
         self._next_check = self._deadline()
-        _LIVE.add(self)
+        with _LIVE_LOCK:
+            _LIVE.add(self)
+        weakref.finalize(self, _retire, self.label, self._errors)
+
+    @property
+    def refresh_errors(self) -> int:
+        """Failed checks in this process, one that hung then failed counted once (for metrics)."""
+        return self._errors[0]
 
     # -- per request -------------------------------------------------------------
 
@@ -189,10 +267,13 @@ class SnapshotHolder:
 
         threading.Thread(target=run, name="cors-wsgi-store-check", daemon=True).start()
         started = self._clock()
+        threshold = hang_seconds(self.refresh_seconds)
         while not done.wait(self.refresh_seconds):
+            if self._clock() - started < threshold:
+                continue
             if not self.hanging:
                 self.hanging = True
-                self.refresh_errors += 1
+                self._errors[0] += 1
             current = self.current
             logger.error(
                 "allow_origin_store %s: a check has not returned for %.1f s; serving the snapshot "
@@ -212,7 +293,8 @@ class SnapshotHolder:
             else:
                 self.current = self._load(*self.store.snapshot())
         except Exception as error:  # the last good snapshot stays in force
-            self.refresh_errors += 1
+            if not self.hanging:  # a check that hung, then failed, counts once
+                self._errors[0] += 1
             age = self._clock() - current.confirmed
             logger.error(
                 "allow_origin_store %s failed: %s: %s; serving the snapshot of version %s "
@@ -262,12 +344,33 @@ class SnapshotHolder:
                     target=self._poll, args=(weakref.ref(self), wake), name="cors-wsgi-store", daemon=True
                 ).start()
                 if self._notifier is not None:
-                    self._notifier.start(self.request_check)
+                    self._notifier.start(CheckSoon(self))
             except Exception:
                 logger.exception("allow_origin_store %s: could not start its poller or notifier",
                                  escape(repr(self.store)))
 
 
 #: The process's live holders, held weakly: the one process-wide registry,
-#: read only by metrics collectors (never on the request path).
+#: read only by metrics collectors (never on the request path); and the
+#: failed checks of the holders that are gone, by label.  A reentrant lock:
+#: a holder's finalizer may run during a collection inside the lock.
 _LIVE: weakref.WeakSet[SnapshotHolder] = weakref.WeakSet()
+_RETIRED: dict[str, int] = {}
+_LIVE_LOCK = threading.RLock()
+
+
+def _retire(label: str, errors: list[int]) -> None:
+    if errors[0]:
+        with _LIVE_LOCK:
+            _RETIRED[label] = _RETIRED.get(label, 0) + errors[0]
+
+
+def _after_fork_in_child() -> None:
+    """Locks held by another thread at fork stay held in the child: new ones."""
+    global _LIVE_LOCK
+    _LIVE_LOCK = threading.RLock()
+    for holder in list(_LIVE):
+        holder._start_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)

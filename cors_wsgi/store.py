@@ -130,9 +130,10 @@ class _ValidatingStore:
             publish(version)
         except Exception as error:
             logger.warning(
-                "%s: version %s is committed, but %r could not publish it: %s: %s "
+                "%s: version %s is committed, but %s could not publish it: %s: %s "
                 "(workers see it at their next poll)",
-                escape(repr(self)), version, self.notifier, escape(type(error).__name__), escape(str(error)),
+                escape(repr(self)), version, escape(repr(self.notifier)), escape(type(error).__name__),
+                escape(str(error)),
             )
 
     def _refused_origins(self) -> list[str]:

@@ -110,3 +110,55 @@ def run_server(argv: list[str], port: int, cwd: str, env: dict[str, str], timeou
             yield
         finally:
             stop_process(process)
+
+
+class FreezingProxy:
+    """A TCP proxy on loopback to ``port`` that can stop forwarding without
+    closing anything: what a half-open connection looks like to a client
+    (a firewall dropped its state, the server's host vanished)."""
+
+    def __init__(self, port: int) -> None:
+        self.upstream = port
+        self.frozen = threading.Event()
+        self._stop = threading.Event()
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self._server.settimeout(0.1)
+        self.port = self._server.getsockname()[1]
+        self._threads = [threading.Thread(target=self._accept, daemon=True)]
+        self._threads[0].start()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                client, _ = self._server.accept()
+            except OSError:
+                continue
+            upstream = socket.create_connection(("127.0.0.1", self.upstream))
+            for source, target in ((client, upstream), (upstream, client)):
+                thread = threading.Thread(target=self._pump, args=(source, target), daemon=True)
+                thread.start()
+                self._threads.append(thread)
+
+    def _pump(self, source: socket.socket, target: socket.socket) -> None:
+        source.settimeout(0.05)
+        with contextlib.suppress(OSError):
+            while not self._stop.is_set():
+                if self.frozen.is_set():
+                    time.sleep(0.05)  # read nothing, forward nothing, close nothing
+                    continue
+                try:
+                    data = source.recv(65536)
+                except TimeoutError:
+                    continue
+                if not data:
+                    break
+                target.sendall(data)
+        for end in (source, target):
+            with contextlib.suppress(OSError):
+                end.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._server.close()
+        for thread in self._threads:
+            thread.join(2)

@@ -15,7 +15,7 @@ import pytest
 
 from cors_wsgi.store import SQLiteOriginStore
 from tests.redis_server import Redis, redis_server
-from tests.servers import free_port
+from tests.servers import FreezingProxy, free_port
 from tests.test_origin_snapshots import CUSTOMER, Hosts, all_see, answers
 from tests.test_store import cli
 
@@ -170,3 +170,82 @@ def test_redis_notifier_without_redis_py_names_the_extra(monkeypatch: pytest.Mon
     monkeypatch.setitem(sys.modules, "redis", None)
     with pytest.raises(ImportError, match=r"pip install 'cors_wsgi\[redis\]'"):
         RedisNotifier("redis://127.0.0.1:6379/0")
+
+
+def test_the_backoff_starts_afresh_once_a_listener_has_subscribed_again(
+    redis: Redis, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Mutation "reset the backoff only when a session ends cleanly" fails here:
+    # a listener that reconnected after a long outage would wait the long delay
+    # again at the next short one.
+    from cors_wsgi.notify import RedisNotifier
+
+    notifier = RedisNotifier(redis.url, "cors_backoff")
+    checks: list[int] = []
+
+    def warnings() -> list[str]:
+        return [r.getMessage() for r in caplog.records if "reconnecting in" in r.getMessage()]
+
+    with caplog.at_level(logging.WARNING, logger="cors_wsgi"):
+        try:
+            listening(notifier, checks)
+            redis.stop()
+            assert wait_until(lambda: any("reconnecting in 0.8 s" in w for w in warnings()), 15)
+            redis.start()
+            assert wait_until(lambda: checks == [1], 15)  # subscribed again
+            caplog.clear()
+            redis.stop()
+            assert wait_until(lambda: warnings() != [], 15)
+            assert "reconnecting in 0.1 s" in warnings()[0]
+        finally:
+            redis.start()
+            notifier.close()
+
+
+def test_a_failed_publish_logs_the_notifier_escaped(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # Mutation "log %r of the notifier" fails here: a notifier's repr is not ours to trust.
+    class Forging:
+        def start(self, callback: object) -> None: ...
+
+        def publish(self, version: int) -> int:
+            raise RuntimeError("down")
+
+        def __repr__(self) -> str:
+            return "Forging\n[CRITICAL] cors_wsgi: forged line \x1b[2J"
+
+    store = SQLiteOriginStore(tmp_path / "origins.sqlite3", notifier=Forging())
+    with caplog.at_level(logging.WARNING, logger="cors_wsgi"):
+        store.add(CUSTOMER)
+    (message,) = [r.getMessage() for r in caplog.records]
+    assert "\n" not in message
+    assert "\x1b" not in message
+    assert "Forging\\n[CRITICAL]" in message
+
+
+def test_a_half_open_connection_is_found_by_the_health_check_and_replaced(
+    redis: Redis, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Mutation "no health check" fails here: a frozen connection never errs
+    # by itself, so the listener would wait on it for ever, pushes lost.
+    from cors_wsgi import notify
+
+    monkeypatch.setattr(notify, "HEALTH_CHECK_SECONDS", 1)
+    monkeypatch.setattr(notify, "SOCKET_TIMEOUT_SECONDS", 1)
+    proxy = FreezingProxy(redis.port)
+    notifier = notify.RedisNotifier(f"redis://127.0.0.1:{proxy.port}/0", "cors_half_open")
+    checks: list[int] = []
+    try:
+        with caplog.at_level(logging.WARNING, logger="cors_wsgi"):
+            listening(notifier, checks)
+            proxy.frozen.set()
+            frozen = time.monotonic()
+            assert wait_until(lambda: any("reconnecting" in r.getMessage() for r in caplog.records), 10)
+            found = time.monotonic() - frozen
+            proxy.frozen.clear()
+            assert wait_until(lambda: checks != [], 10)  # subscribed again: a check for what was missed
+        assert notify.RedisNotifier(redis.url, "cors_half_open").publish(3) >= 1
+        assert wait_until(lambda: len(checks) >= 2, 5)
+    finally:
+        notifier.close()
+        proxy.close()
+    print(f"redis half-open connection found in {found:.1f} s (health check 1 s, reply timeout 1 s)")
