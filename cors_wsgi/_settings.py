@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 from cors_wsgi import _migration
 from cors_wsgi.errors import Problem
-from cors_wsgi.refusals import deliver
+from cors_wsgi.refusals import combine
 
 __all__ = [
     "MIDDLEWARE_CONVERTERS",
@@ -89,18 +89,33 @@ def _imported(value: str, what: str) -> object:
     module_name, colon, attribute = text.partition(":")
     if not colon or not module_name or not attribute:
         raise ValueError(f"expected a dotted reference 'package.module:{what}'")
+    if not _dotted(module_name) or not _dotted(attribute):
+        raise ValueError(
+            f"expected a dotted reference 'package.module:{what}' of Python identifiers "
+            f"(at most {MAX_DOTTED_PARTS} parts each, no relative import), got {text[:200]!r}"
+        )
     import importlib
 
     try:
         target: object = importlib.import_module(module_name)
-    except ImportError as error:
-        raise ValueError(f"cannot import {module_name!r}: {error}") from None
+    except Exception as error:  # ImportError, or whatever the module raised at import
+        raise ValueError(f"cannot import {module_name!r}: {type(error).__name__}: {error}") from None
     for part in attribute.split("."):
         try:
             target = getattr(target, part)
         except AttributeError:
             raise ValueError(f"{module_name!r} has no attribute {attribute!r}") from None
     return target
+
+
+#: The most dotted parts of a module or attribute path in a settings
+#: reference (an import goes one level deeper per part).
+MAX_DOTTED_PARTS = 32
+
+
+def _dotted(name: str) -> bool:
+    parts = name.split(".")
+    return len(parts) <= MAX_DOTTED_PARTS and all(part.isidentifier() for part in parts)
 
 
 def to_callable(value: str) -> object:
@@ -125,9 +140,14 @@ def to_hook(value: str, name: str = "on_decision") -> object:
     :raises ValueError: saying what did not import or resolve, or is not callable.
     """
     hooks: list[Callable[[object], object]] = []
-    for spelled in value.split():
+    spelled_hooks = value.split()
+    if "()" in spelled_hooks:
+        raise ValueError("'()' stands alone: write 'package.module:factory()' with no space before '()'")
+    for spelled in spelled_hooks:
         factory = spelled.endswith("()")
         target = to_callable(spelled[:-2] if factory else spelled)
+        if not factory and getattr(target, "hook_factory", False) is True:
+            raise ValueError(f"{spelled!r} builds a hook: write {spelled + '()'!r} to call it")
         if factory:
             try:
                 target = target()  # type: ignore[operator]
@@ -140,13 +160,7 @@ def to_hook(value: str, name: str = "on_decision") -> object:
         return None
     if len(hooks) == 1:
         return hooks[0]
-    every = tuple(hooks)
-
-    def each(record: object) -> None:
-        for hook in every:
-            deliver(hook, record, name)
-
-    return each
+    return combine(*hooks, name=name)
 
 
 def to_store(value: str) -> object:
@@ -225,7 +239,7 @@ PROTECTION_CONVERTERS: Mapping[str, Callable[[str], object]] = {
     "mode": str.strip,
     "strict": to_bool,
     "public_origins": to_list,
-    "on_refusal": to_callable,
+    "on_refusal": lambda value: to_hook(value, "on_refusal"),
 }
 
 

@@ -27,11 +27,13 @@ See :doc:`metrics` for what is counted.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from cors_wsgi._snapshot import live_holders
-from cors_wsgi.refusals import DECISION_OUTCOMES, REFUSAL_KINDS, REFUSAL_REASONS, Decision, deliver
+from cors_wsgi._snapshot import live_holders, retired_refresh_errors
+from cors_wsgi.refusals import DECISION_OUTCOMES, REFUSAL_KINDS, REFUSAL_REASONS, Decision, combine
 
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
@@ -51,9 +53,11 @@ _KINDS = frozenset(REFUSAL_KINDS)
 _OUTCOMES = frozenset(DECISION_OUTCOMES)
 _REASONS = frozenset(REFUSAL_REASONS)
 
-#: The ``allow_origin_store`` series, each labelled ``store`` (the store's
-#: ``repr``, e.g. ``SQLAlchemyOriginStore('postgresql+psycopg://app:***@db/app',
-#: 'cors_origins')``, password hidden): name -> (type, help).
+#: The ``allow_origin_store`` series of this process, each labelled
+#: ``store`` (the store's ``repr``, e.g.
+#: ``SQLAlchemyOriginStore('postgresql+psycopg://app:***@db/app', 'cors_origins')``,
+#: password hidden; at most 200 characters, a longer one ending in a hash
+#: of the whole): name -> (type, help).
 STORE_METRICS: dict[str, tuple[str, str]] = {
     "cors_wsgi_store_snapshot_version": ("gauge", "Version of the allow_origin_store snapshot in force"),
     "cors_wsgi_store_snapshot_origins": ("gauge", "Origins in the allow_origin_store snapshot in force"),
@@ -75,11 +79,14 @@ def store_samples() -> dict[str, dict[str, float]]:
     One entry per store of a live policy in this process; policies sharing a
     store (or one whose ``repr`` is equal) are merged: the newest version and
     its origin count, the oldest age, the alarm if any raises it, the sum of
-    their errors.  Without a store, every series is empty."""
+    their errors, including those of policies replaced since (a counter never
+    goes down).  Without a store, every series is empty."""
     found: dict[str, dict[str, float]] = {name: {} for name in STORE_METRICS}
     version, origins, age, stale, errors = found.values()
+    for label, count in retired_refresh_errors().items():
+        errors[label] = float(count)
     for holder in live_holders():
-        label = repr(holder.store)[:200]
+        label = holder.label
         current = holder.current
         if label not in version or current.version > version[label]:
             version[label], origins[label] = current.version, len(current.origins)
@@ -132,22 +139,42 @@ def _missing(extra: str, package: str) -> ImportError:
     )
 
 
+#: The hook of each registry: ``prometheus()`` twice for one registry (two
+#: apps built from one settings module, or a retry after a CORSConfigError)
+#: returns the first hook, never a duplicated timeseries.
+_HOOKS: weakref.WeakKeyDictionary[object, Hook] = weakref.WeakKeyDictionary()
+_HOOKS_LOCK = threading.Lock()
+
+
 def prometheus(registry: CollectorRegistry | None = None) -> Hook:
     """An ``on_decision`` hook counting decisions in the counter
     ``cors_wsgi_decisions_total{kind, outcome, reason, path_pattern}``,
     registered in ``registry`` (default: prometheus-client's global
-    ``REGISTRY``; build one hook per registry, a second raises
-    prometheus-client's ``ValueError`` for a duplicated timeseries), with a
-    collector of the ``allow_origin_store`` series (:data:`STORE_METRICS`,
-    values of :func:`store_samples` read at each scrape).
+    ``REGISTRY``), with a collector of the ``allow_origin_store`` series
+    (:data:`STORE_METRICS`, values of :func:`store_samples` read at each
+    scrape).  Called again for the same registry, it returns the same hook
+    (the series are registered once).
 
     :raises ImportError: without prometheus-client (the ``metrics`` extra).
+    :raises ValueError: prometheus-client's, when ``registry`` already holds
+        a ``cors_wsgi_decisions`` counter it did not register.
     """
     try:
         import prometheus_client
     except ImportError as error:
         raise _missing("metrics", "prometheus-client") from error
     registry = prometheus_client.REGISTRY if registry is None else registry
+    with _HOOKS_LOCK:
+        hook = _HOOKS.get(registry)
+        if hook is None:
+            hook = _HOOKS[registry] = _register(prometheus_client, registry)
+    return hook
+
+
+prometheus.hook_factory = True  # type: ignore[attr-defined]  # a settings value must call it: "...:prometheus()"
+
+
+def _register(prometheus_client: Any, registry: CollectorRegistry) -> Hook:
     counter = prometheus_client.Counter(
         METRIC.removesuffix("_total"),
         "CORS decisions of cors_wsgi for requests with an Origin, by kind, outcome, reason code "
@@ -200,12 +227,4 @@ def opentelemetry() -> Hook:
     return annotate
 
 
-def combine(*hooks: Callable[[Decision], object]) -> Hook:
-    """One ``on_decision`` hook calling each of ``hooks`` in order; what one
-    raises is logged and the next still runs."""
-
-    def every(decision: Decision) -> None:
-        for hook in hooks:
-            deliver(hook, decision, "on_decision")
-
-    return every
+opentelemetry.hook_factory = True  # type: ignore[attr-defined]

@@ -47,7 +47,7 @@ from cors_wsgi._log import logger
 
 __all__ = [
     "DECISION_OUTCOMES", "REFUSAL_KINDS", "REFUSAL_REASONS", "BackgroundHook", "Decision", "Refusal",
-    "deliver",
+    "combine", "deliver",
 ]
 
 #: Every refusal reason code, with what it means.  Codes are API: stable
@@ -163,6 +163,19 @@ def deliver(hook: Callable[[_Record], object], record: _Record, name: str = "on_
         raise
     except BaseException:  # a timeout (gevent.Timeout) included: the response stands
         logger.error("the %s hook raised; the response is unchanged", name, exc_info=True)
+
+
+def combine(*hooks: Callable[[_Record], object], name: str = "on_decision") -> Callable[[_Record], None]:
+    """One hook calling each of ``hooks`` in order with the same record
+    (:func:`deliver`): what one raises is logged as ``name``'s error and the
+    next still runs.  Also ``cors_wsgi.metrics.combine``, and what a
+    settings value of several hooks (``"a.b:first c.d:second"``) becomes."""
+
+    def every(record: _Record) -> None:
+        for hook in hooks:
+            deliver(hook, record, name)
+
+    return every
 
 
 class BackgroundHook:

@@ -203,6 +203,20 @@ def test_prometheus_defaults_to_the_global_registry(monkeypatch: pytest.MonkeyPa
     assert scrape(registry) == {'{kind="actual",outcome="allowed",path_pattern="/api/*",reason=""}': 1.0}
 
 
+def test_prometheus_twice_for_one_registry_is_the_same_hook_counting_once() -> None:
+    # Mutation "register a new counter at every call" fails here (duplicated timeseries).
+    registry = CollectorRegistry()
+    first, second = metrics.prometheus(registry), metrics.prometheus(registry)
+    assert first is second
+    middleware(second)(environ(), discard_response)
+    assert scrape(registry) == {'{kind="actual",outcome="allowed",path_pattern="/api/*",reason=""}': 1.0}
+    assert generate_latest(registry).decode().count("# TYPE cors_wsgi_store_snapshot_version gauge") == 1
+
+
+def test_prometheus_for_another_registry_is_another_hook() -> None:
+    assert metrics.prometheus(CollectorRegistry()) is not metrics.prometheus(CollectorRegistry())
+
+
 KNOWN = {
     "kind": set(REFUSAL_KINDS),
     "outcome": set(DECISION_OUTCOMES),

@@ -410,6 +410,15 @@ def test_from_settings_reads_prefixed_keys() -> None:
         ("/webhooks/*",), True, "report", True)
 
 
+def test_from_settings_builds_on_refusal_from_a_factory() -> None:
+    gate = CrossOriginProtection.from_settings(RecordingApp(), {
+        "CORS_PROTECTION_ON_REFUSAL": "tests.test_settings_hooks:recorder()",
+    })
+    from tests.test_settings_hooks import record
+
+    assert gate.on_refusal is record  # type: ignore[comparison-overlap]  # a Decision hook, as it happens
+
+
 def test_from_settings_names_every_bad_key() -> None:
     with pytest.raises(CORSConfigError) as raised:
         CrossOriginProtection.from_settings(RecordingApp(), {

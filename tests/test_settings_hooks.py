@@ -6,15 +6,19 @@ called once to build the hook (``cors_wsgi.metrics:prometheus()``)."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
 import flask
 import pytest
 import webtest
+from hypothesis import assume, example, given, settings
+from hypothesis import strategies as st
 
 from cors_wsgi import CORSConfigError, CORSMiddleware
 from cors_wsgi.refusals import Decision, Refusal
@@ -105,6 +109,11 @@ def test_several_hooks_run_in_order_and_one_that_raises_is_logged(caplog: pytest
     ("tests.test_settings_hooks:record()", "raised TypeError"),
     ("tests.test_settings_hooks:NOT_A_HOOK()", "returned 42, which is not callable"),
     ("tests.no_such_module:hook", "no_such_module"),
+    # A hook factory named without its call would count nothing and log an error per request.
+    ("cors_wsgi.metrics:prometheus", "builds a hook: write 'cors_wsgi.metrics:prometheus()' to call it"),
+    ("cors_wsgi.metrics:opentelemetry", "write 'cors_wsgi.metrics:opentelemetry()'"),
+    ("cors_wsgi.metrics:prometheus ()", "write 'package.module:factory()' with no space before '()'"),
+    (".relative:hook", "no relative import"),
 ])
 def test_a_hook_setting_that_is_no_hook_names_its_key(value: object, says: str) -> None:
     with pytest.raises(CORSConfigError) as caught:
@@ -114,9 +123,116 @@ def test_a_hook_setting_that_is_no_hook_names_its_key(value: object, says: str) 
     assert says in problem.message
 
 
+# -- hostile hook strings (Hypothesis) ---------------------------------------------
+
+#: Characters a hook string should never trip over: the reference syntax
+#: (colon, dots, parentheses), whitespace of every kind (it separates hooks),
+#: NUL and other control characters, line and bidi controls, non-ASCII letters.
+AWKWARD = [":", ".", "(", ")", "()", "..", " ", "\t", "\n", "\r", "\x00", "\x1b", "\x7f", "\x85", "\x1c",
+           "\u2028", "\xa0", "\ufeff", "\u202e", "é", "\U0001d518", "-", "/", "\\", "'", '"', "*"]
+FRAGMENTS = st.lists(st.one_of(st.sampled_from(AWKWARD), st.text(max_size=6)), max_size=12).map("".join)
+MODULES = st.one_of(
+    st.sampled_from(["tests.test_settings_hooks", "cors_wsgi", "cors_wsgi.metrics", "json", "",
+                     ".", "..", ".tests", "tests..test_settings_hooks", "tests.no_such_module"]),
+    FRAGMENTS,
+)
+REFERENCES = st.builds(
+    lambda module, attribute, call: f"{module}:{attribute}{call}",
+    MODULES, FRAGMENTS, st.sampled_from(["", "()", "(", ")", "())", "( )", "()()"]),
+)
+LONG = st.builds(
+    lambda char, count, tail: char * count + tail,
+    st.sampled_from(["a", ".", ":", "é", "\x00", "a."]), st.integers(500, 1900), FRAGMENTS,
+)
+HOSTILE_HOOKS = st.one_of(
+    st.text(max_size=2000),
+    FRAGMENTS,
+    REFERENCES,
+    LONG,
+    st.lists(REFERENCES, min_size=2, max_size=4).flatmap(
+        lambda parts: st.sampled_from([" ", "\n", "\t", "\u2028", "\x1c"]).map(lambda space: space.join(parts))
+    ),
+).map(lambda value: value[:2000])
+
+
+def names_an_object(value: str) -> bool:
+    """Whether some hook in ``value`` names a real object, or a module not
+    imported yet (importing it could run its code), decided without importing."""
+    for spelled in value.split():
+        module_name, _, attribute = spelled.removesuffix("()").partition(":")
+        prefix = ""
+        for part in module_name.split("."):
+            prefix = f"{prefix}.{part}" if prefix else part
+            if prefix in sys.modules:
+                continue
+            try:
+                spec = importlib.util.find_spec(prefix)
+            except Exception:  # not a name any module can have
+                spec = None
+            if spec is not None:
+                return True
+            break
+        else:
+            target: object = sys.modules[module_name]
+            parts = attribute.split(".")
+            for part in parts:
+                if not hasattr(target, part):
+                    break
+                target = getattr(target, part)
+            else:
+                return True
+    return False
+
+
+def refused(key: str, value: str) -> CORSConfigError:
+    """The error ``from_settings`` raises for ``value`` as the ``key`` hook setting."""
+    with pytest.raises(CORSConfigError) as caught:
+        CORSMiddleware.from_settings(RecordingApp(), {"CORS_ALLOW_ORIGINS": [API], key: value})
+    return caught.value
+
+
+@settings(max_examples=300, deadline=None)
+@given(key=st.sampled_from(["CORS_ON_DECISION", "CORS_ON_REFUSAL"]), value=HOSTILE_HOOKS)
+@example(key="CORS_ON_DECISION", value=".:0")  # a relative module name
+@example(key="CORS_ON_DECISION", value="a." * 500 + "a:b")  # a module name 501 levels deep
+def test_a_hostile_hook_string_that_names_no_object_is_refused_as_a_config_error(key: str, value: str) -> None:
+    """Proves no other exception (TypeError, ImportError, ...) escapes: one invalid-value problem naming the key."""
+    assume(value.split() and not names_an_object(value))
+    error = refused(key, value)
+    assert [(p.code, p.argument, p.value) for p in error.problems] == [("invalid-value", key, value)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(key=st.sampled_from(["CORS_ON_DECISION", "CORS_ON_REFUSAL"]), value=HOSTILE_HOOKS)
+def test_a_refused_hook_string_appears_in_the_error_only_escaped(key: str, value: str) -> None:
+    """Proves the message shows the value as its repr: no raw newline or control character from it."""
+    assume(value.split() and not names_an_object(value))
+    error = refused(key, value)
+    header, line = str(error).splitlines()  # only the error's own line break
+    assert header == "1 CORS configuration problem:"
+    assert line.isprintable(), line
+    assert repr(value) in line
+
+
 def test_an_empty_hook_setting_means_none() -> None:
     app = CORSMiddleware.from_settings(RecordingApp(), {"CORS_ALLOW_ORIGINS": [API], "CORS_ON_DECISION": " "})
     assert app.on_decision is None
+
+
+def test_the_metrics_factory_setting_builds_again_after_a_refused_configuration(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The factory runs while the settings are converted, before the policy
+    # is validated: a retry must not meet a duplicated timeseries.
+    import prometheus_client
+
+    monkeypatch.setattr(prometheus_client, "REGISTRY", prometheus_client.CollectorRegistry())
+    settings = {"CORS_ALLOW_ORIGINS": ["*"], "CORS_ALLOW_CREDENTIALS": True,
+                "CORS_ON_DECISION": "cors_wsgi.metrics:prometheus()"}
+    with pytest.raises(CORSConfigError):
+        CORSMiddleware.from_settings(RecordingApp(), settings)
+    app = CORSMiddleware.from_settings(RecordingApp(), {**settings, "CORS_ALLOW_ORIGINS": [API]})
+    assert callable(app.on_decision)
 
 
 def test_the_metrics_factory_setting_counts_in_prometheus(monkeypatch: pytest.MonkeyPatch) -> None:
