@@ -365,8 +365,9 @@ def _retire(label: str, errors: list[int]) -> None:
             _RETIRED[label] = _RETIRED.get(label, 0) + errors[0]
 
 
-def _after_fork_in_child() -> None:
+def _after_fork_in_child() -> None:  # pragma: no cover - runs in forked children only
     """Locks held by another thread at fork stay held in the child: new ones."""
+    # (tests/test_snapshot_lifecycle.py forks with the locks held and checks the child starts.)
     global _LIVE_LOCK
     _LIVE_LOCK = threading.RLock()
     for holder in list(_LIVE):

@@ -333,8 +333,9 @@ def _shut_down(descriptor: int) -> None:
 _LISTENERS: weakref.WeakSet[_Listener] = weakref.WeakSet()
 
 
-def _after_fork_in_child() -> None:
+def _after_fork_in_child() -> None:  # pragma: no cover - runs in forked children only
     """A lock another thread held at fork stays held in the child: new ones."""
+    # (tests/test_snapshot_lifecycle.py forks with the locks held and checks the child starts.)
     for listener in list(_LISTENERS):
         listener._lock = threading.Lock()
         if isinstance(listener, RedisNotifier):

@@ -172,6 +172,14 @@ def test_redis_notifier_without_redis_py_names_the_extra(monkeypatch: pytest.Mon
         RedisNotifier("redis://127.0.0.1:6379/0")
 
 
+def test_postgres_notifier_without_psycopg_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cors_wsgi.notify import PostgresNotifier
+
+    monkeypatch.setitem(sys.modules, "psycopg", None)
+    with pytest.raises(ImportError, match=r"pip install 'cors_wsgi\[postgres\]'"):
+        PostgresNotifier("postgresql://app@127.0.0.1/app")
+
+
 def test_the_backoff_starts_afresh_once_a_listener_has_subscribed_again(
     redis: Redis, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -36,8 +36,8 @@ def postgres() -> Iterator[Postgres]:
         yield server
 
 
-def threads(name: str) -> list[threading.Thread]:
-    return [thread for thread in threading.enumerate() if thread.name == name]
+def threads(name: str) -> set[threading.Thread]:
+    return {thread for thread in threading.enumerate() if thread.name == name}
 
 
 def gone(condition: Callable[[], bool], timeout: float = 5.0) -> float:
@@ -89,13 +89,13 @@ def test_a_notifier_shared_by_replaced_policies_listens_once_per_process(redis: 
     policy = CORSPolicy(allow_origin_store=store, store_refresh_seconds=3600)
     middleware = CORSMiddleware(simple_app, policy=policy)
     app = webtest.TestApp(middleware)
-    before = len(threads("cors-wsgi-notify"))
+    before = threads("cors-wsgi-notify")  # other tests' listeners may come and go: only new ones count
     for _ in range(10):
         assert acao(app, CUSTOMER) == CUSTOMER  # the first request of each policy starts its notifier
         middleware.reconfigure(policy.replace(max_age=60))
     assert acao(app, CUSTOMER) == CUSTOMER
     wait_for(lambda: subscribers(redis, "cors_shared") == 1, 5.0)
-    assert len(threads("cors-wsgi-notify")) - before == 1
+    assert len(threads("cors-wsgi-notify") - before) == 1
     store.notifier.close()  # type: ignore[attr-defined]
 
 
@@ -124,12 +124,14 @@ def test_a_redis_listener_ends_and_unsubscribes_once_its_policies_are_gone(redis
     store = redis_store(redis, "cors_gone")
     middleware = CORSMiddleware(simple_app, policy=CORSPolicy(allow_origin_store=store))
     app = webtest.TestApp(middleware)
-    before = len(threads("cors-wsgi-notify"))
+    before = threads("cors-wsgi-notify")
     assert acao(app, CUSTOMER) == CUSTOMER
     wait_for(lambda: subscribers(redis, "cors_gone") == 1, 5.0)
+    (listener,) = threads("cors-wsgi-notify") - before
     middleware.reconfigure(CORSPolicy(allow_origins=[OTHER]))  # no store any more
     took = gone(lambda: subscribers(redis, "cors_gone") == 0)
-    assert len(threads("cors-wsgi-notify")) <= before - 1
+    listener.join(2.0)
+    assert not listener.is_alive()
     print(f"redis listener of a replaced policy gone in {took:.2f} s")
 
 
@@ -188,11 +190,11 @@ def test_the_poller_of_a_replaced_policy_ends() -> None:
     store = MemoryStore({CUSTOMER})
     middleware = CORSMiddleware(simple_app, policy=CORSPolicy(allow_origin_store=store))
     app = webtest.TestApp(middleware)
-    before = len(threads("cors-wsgi-store"))
+    before = threads("cors-wsgi-store")
     assert acao(app, CUSTOMER) == CUSTOMER
-    assert len(threads("cors-wsgi-store")) == before + 1
+    (poller,) = threads("cors-wsgi-store") - before
     middleware.reconfigure(CORSPolicy(allow_origins=[OTHER]))
-    gone(lambda: len(threads("cors-wsgi-store")) == before)
+    gone(lambda: not poller.is_alive())
 
 
 def test_a_callback_that_raises_is_logged_and_the_others_still_run(
@@ -484,7 +486,8 @@ def test_a_worker_forked_while_another_thread_held_the_start_locks_still_starts(
     store = redis_store(redis, "cors_fork")
     policy = CORSPolicy(allow_origin_store=store, store_refresh_seconds=3600)
     app = webtest.TestApp(CORSMiddleware(simple_app, policy=policy))
-    holder = policy._engine.snapshot  # type: ignore[union-attr]
+    holder = policy._engine.snapshot
+    assert holder is not None
     with holder._start_lock, store.notifier._lock:  # type: ignore[attr-defined]  # as another thread may
         pid = os.fork()
         if pid == 0:  # the worker
