@@ -34,8 +34,9 @@ from typing import NamedTuple, Protocol, runtime_checkable
 from cors_wsgi._log import escape, logger
 
 __all__ = [
-    "HANG_SECONDS", "LABEL_LENGTH", "CheckSoon", "Notifier", "OriginStore", "Snapshot", "SnapshotHolder",
-    "first_version", "hang_seconds", "live_holders", "retired_refresh_errors", "store_label",
+    "HANG_SECONDS", "LABEL_LENGTH", "MAX_LABELS", "RETRY_START_SECONDS", "CheckSoon", "Notifier",
+    "OriginStore", "Snapshot", "SnapshotHolder", "first_version", "hang_seconds", "live_holders",
+    "refresh_error_totals", "store_label",
 ]
 
 _getpid = os.getpid
@@ -44,8 +45,14 @@ _getpid = os.getpid
 #: (seconds), or for ``refresh_seconds`` when that is longer: a tiny refresh
 #: period never turns a slow but healthy database into "hanging" errors.
 HANG_SECONDS = 1.0
+#: After a poller thread could not start (a process out of threads), the
+#: next request tries again after ``min(refresh_seconds, this)`` seconds.
+RETRY_START_SECONDS = 5.0
 #: The longest ``store`` label (:func:`store_label`), in characters.
 LABEL_LENGTH = 200
+#: The most labels :func:`refresh_error_totals` keeps; failed checks of
+#: stores beyond them are counted under ``"other"``.
+MAX_LABELS = 1000
 
 
 def hang_seconds(refresh_seconds: float) -> float:
@@ -61,23 +68,27 @@ def live_holders() -> list[SnapshotHolder]:
         return list(_LIVE)
 
 
-def retired_refresh_errors() -> dict[str, int]:
-    """Failed checks of holders that are gone (their policy was replaced),
-    by :func:`store_label`: kept so that a store's error total never goes
-    down when a policy is reconfigured."""
+def refresh_error_totals() -> dict[str, int]:
+    """Failed checks in this process since it started, by :func:`store_label`,
+    whether their policy is still alive or was replaced since: a total that
+    never goes down (a Prometheus counter)."""
     with _LIVE_LOCK:
-        return dict(_RETIRED)
+        return dict(_ERRORS)
 
 
 def store_label(store: object) -> str:
     """``repr(store)`` as a metrics label: at most :data:`LABEL_LENGTH`
     characters (a longer one ends in ``...#`` and 8 hex digits of its
-    SHA-256, so two long ones never merge), and ``<Type object>`` when
-    ``repr`` raises."""
+    SHA-256, so two long ones never merge); ``<Type object>`` for a store
+    without a ``__repr__`` of its own (its memory address would make every
+    instance a new label) or whose ``repr`` raises."""
+    anonymous = f"<{type(store).__name__} object>"
+    if type(store).__repr__ is object.__repr__:
+        return anonymous
     try:
         text = str(repr(store))  # repr() itself refuses a __repr__ that returns no str
     except Exception:
-        text = f"<{type(store).__name__} object>"
+        return anonymous
     if len(text) <= LABEL_LENGTH:
         return text
     digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
@@ -171,7 +182,7 @@ class SnapshotHolder:
         self.max_staleness_seconds = max_staleness_seconds
         #: True while a check has not returned for :func:`hang_seconds`.
         self.hanging = False
-        self._errors = [0]  # shared with the finalizer that retires them
+        self._errors = 0
         self._trust = trust
         self._clock = clock
         self._jitter = jitter or random.Random().random  # never the global generator's state
@@ -179,23 +190,29 @@ class SnapshotHolder:
         self._start_lock = threading.Lock()
         self._notifier: Notifier | None = getattr(store, "notifier", None)
         self._pid = 0  # the poller starts at first use, in the process that serves
+        self._retry_start = 0.0  # after a poller that could not start: not before then
         self._wake = threading.Event()
         self.current = self._load(*store.snapshot())
         self._next_check = self._deadline()
         with _LIVE_LOCK:
             _LIVE.add(self)
-        weakref.finalize(self, _retire, self.label, self._errors)
 
     @property
     def refresh_errors(self) -> int:
-        """Failed checks in this process, one that hung then failed counted once (for metrics)."""
-        return self._errors[0]
+        """This holder's failed checks, one that hung then failed counted once."""
+        return self._errors
+
+    def _count_error(self) -> None:
+        self._errors += 1
+        with _LIVE_LOCK:
+            label = self.label if self.label in _ERRORS or len(_ERRORS) < MAX_LABELS else "other"
+            _ERRORS[label] = _ERRORS.get(label, 0) + 1
 
     # -- per request -------------------------------------------------------------
 
     def allows(self, origin: str) -> bool:
         """Is ``origin`` in the snapshot in force?  Never waits."""
-        if self._pid != _getpid():
+        if self._pid != _getpid() and self._clock() >= self._retry_start:
             self._in_this_process()
         return origin in self.current.origins
 
@@ -273,7 +290,7 @@ class SnapshotHolder:
                 continue
             if not self.hanging:
                 self.hanging = True
-                self._errors[0] += 1
+                self._count_error()
             current = self.current
             logger.error(
                 "allow_origin_store %s: a check has not returned for %.1f s; serving the snapshot "
@@ -294,7 +311,7 @@ class SnapshotHolder:
                 self.current = self._load(*self.store.snapshot())
         except Exception as error:  # the last good snapshot stays in force
             if not self.hanging:  # a check that hung, then failed, counts once
-                self._errors[0] += 1
+                self._count_error()
             age = self._clock() - current.confirmed
             logger.error(
                 "allow_origin_store %s failed: %s: %s; serving the snapshot of version %s "
@@ -332,37 +349,38 @@ class SnapshotHolder:
         that built the policy): locks of its own, the poller's thread, and
         the notifier's, started once per process."""
         with self._start_lock:
-            if self._pid == _getpid():
-                return
+            if self._pid == _getpid() or self._clock() < self._retry_start:
+                return  # started, or the poller could not start a moment ago: not at every request
             self._lock = threading.Lock()
             self._wake = wake = threading.Event()
             if self.current.confirmed + self.refresh_seconds <= self._clock():
                 self._next_check = self._clock()  # built long before this fork: check at once
-            self._pid = _getpid()  # once per process, whatever fails below: a request never raises
             try:
                 threading.Thread(
                     target=self._poll, args=(weakref.ref(self), wake), name="cors-wsgi-store", daemon=True
                 ).start()
-                if self._notifier is not None:
+            except Exception:  # e.g. out of threads: a request never raises; try again soon
+                delay = min(self.refresh_seconds, RETRY_START_SECONDS)
+                self._retry_start = self._clock() + delay
+                logger.exception("allow_origin_store %s: could not start its poller; trying again in %.1f s",
+                                 escape(repr(self.store)), delay)
+                return
+            self._pid = _getpid()
+            if self._notifier is not None:
+                try:
                     self._notifier.start(CheckSoon(self))
-            except Exception:
-                logger.exception("allow_origin_store %s: could not start its poller or notifier",
-                                 escape(repr(self.store)))
+                except Exception:  # the poll stays the backstop
+                    logger.exception("allow_origin_store %s: could not start its notifier; the poll goes on",
+                                     escape(repr(self.store)))
 
 
 #: The process's live holders, held weakly: the one process-wide registry,
-#: read only by metrics collectors (never on the request path); and the
-#: failed checks of the holders that are gone, by label.  A reentrant lock:
-#: a holder's finalizer may run during a collection inside the lock.
+#: read only by metrics collectors (never on the request path); and every
+#: failed check of the process, by label (counted when it fails, so a
+#: replaced policy's errors stay in the total).
 _LIVE: weakref.WeakSet[SnapshotHolder] = weakref.WeakSet()
-_RETIRED: dict[str, int] = {}
+_ERRORS: dict[str, int] = {}
 _LIVE_LOCK = threading.RLock()
-
-
-def _retire(label: str, errors: list[int]) -> None:
-    if errors[0]:
-        with _LIVE_LOCK:
-            _RETIRED[label] = _RETIRED.get(label, 0) + errors[0]
 
 
 def _after_fork_in_child() -> None:  # pragma: no cover - runs in forked children only

@@ -32,7 +32,7 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from cors_wsgi._snapshot import live_holders, retired_refresh_errors
+from cors_wsgi._snapshot import live_holders, refresh_error_totals
 from cors_wsgi.refusals import DECISION_OUTCOMES, REFUSAL_KINDS, REFUSAL_REASONS, Decision, combine
 
 if TYPE_CHECKING:
@@ -77,13 +77,14 @@ def store_samples() -> dict[str, dict[str, float]]:
     label: ``{"cors_wsgi_store_snapshot_age_seconds": {"SQLiteOriginStore('/var/lib/o.db')": 1.2}}``.
 
     One entry per store of a live policy in this process; policies sharing a
-    store (or one whose ``repr`` is equal) are merged: the newest version and
-    its origin count, the oldest age, the alarm if any raises it, the sum of
-    their errors, including those of policies replaced since (a counter never
-    goes down).  Without a store, every series is empty."""
+    store (or one whose label is equal) are merged: the newest version and
+    its origin count, the oldest age, the alarm if any raises it.  The error
+    total counts every failed check of the process since it started, policies
+    replaced since included (a counter never goes down; beyond 1000 labels
+    under ``"other"``).  Without a store, every series is empty."""
     found: dict[str, dict[str, float]] = {name: {} for name in STORE_METRICS}
     version, origins, age, stale, errors = found.values()
-    for label, count in retired_refresh_errors().items():
+    for label, count in refresh_error_totals().items():
         errors[label] = float(count)
     for holder in live_holders():
         label = holder.label
@@ -92,7 +93,7 @@ def store_samples() -> dict[str, dict[str, float]]:
             version[label], origins[label] = current.version, len(current.origins)
         age[label] = max(age.get(label, 0.0), holder.age)
         stale[label] = max(stale.get(label, 0.0), float(holder.stale))
-        errors[label] = errors.get(label, 0.0) + holder.refresh_errors
+        errors.setdefault(label, 0.0)
     return found
 
 
@@ -182,7 +183,11 @@ def _register(prometheus_client: Any, registry: CollectorRegistry) -> Hook:
         LABELS,
         registry=registry,
     )
-    registry.register(_StoreCollector())  # type: ignore[arg-type]
+    try:
+        registry.register(_StoreCollector())  # type: ignore[arg-type]
+    except Exception:  # a name taken in this registry: leave it as it was, so a retry can work
+        registry.unregister(counter)
+        raise
     # Each label set's child, found by the decision's fields: one dict lookup
     # per request once a combination was seen.  Keys are bounded as the labels
     # are, unless hand-made decisions carry ever new patterns: then emptied.

@@ -99,7 +99,7 @@ class _Listener:
         self._callbacks: list[Callable[[], object]] = []
         self._pid = 0  # the process whose callbacks these are
         self._thread: threading.Thread | None = None  # this process's listening thread
-        self._backoff = FIRST_BACKOFF
+        self._state = threading.local()  # each thread's backoff (an exiting one never resets another's)
         _LISTENERS.add(self)
 
     def start(self, callback: Callable[[], object]) -> None:
@@ -109,6 +109,8 @@ class _Listener:
         ``alive`` attribute is ``False``, is dropped; with none left, the
         thread ends."""
         with self._lock:
+            if self._closed.is_set():
+                return  # closed for good: nothing to listen for, nothing to keep
             if self._pid != os.getpid():  # a forked child: the parent's thread is not here
                 self._pid, self._callbacks, self._thread = os.getpid(), [], None
             self._callbacks.append(callback)
@@ -141,10 +143,11 @@ class _Listener:
 
     def _subscribed(self) -> None:
         """The session listens: the next error starts the backoff afresh."""
-        self._backoff = FIRST_BACKOFF
+        self._state.backoff = FIRST_BACKOFF
 
     def _listen(self) -> None:
-        self._backoff = FIRST_BACKOFF
+        state = self._state
+        state.backoff = FIRST_BACKOFF
         reconnected = False
         while self._listening():
             try:
@@ -153,11 +156,11 @@ class _Listener:
                 logger.warning(
                     "%s on channel %s: %s: %s; reconnecting in %.1f s (the poll still runs)",
                     type(self).__name__, escape(self.channel), escape(type(error).__name__),
-                    escape(str(error)), self._backoff,
+                    escape(str(error)), state.backoff,
                 )
             reconnected = True
-            self._closed.wait(self._backoff)
-            self._backoff = min(MAX_BACKOFF, self._backoff * 2)
+            self._closed.wait(state.backoff)
+            state.backoff = min(MAX_BACKOFF, state.backoff * 2)
 
     def _notify(self) -> None:
         """Call every callback (a push, or a reconnect): one that raises is
@@ -184,6 +187,8 @@ class _Listener:
         """Stop listening and reconnecting, for good: the thread ends within
         :data:`POLL_SECONDS` (or its reconnection backoff)."""
         self._closed.set()
+        with self._lock:
+            self._callbacks = []
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(channel={self.channel!r})"
@@ -218,7 +223,7 @@ class PostgresNotifier(_Listener):
             self.url, autocommit=True, connect_timeout=5, keepalives=1, keepalives_idle=HEALTH_CHECK_SECONDS,
             keepalives_interval=5, keepalives_count=3, tcp_user_timeout=HEALTH_CHECK_SECONDS * 1000,
         ) as connection:
-            connection.execute(psycopg.sql.SQL("LISTEN {}").format(psycopg.sql.Identifier(self.channel)))
+            _bounded(connection, psycopg.sql.SQL("LISTEN {}").format(psycopg.sql.Identifier(self.channel)))
             self._subscribed()
             if reconnected:
                 self._notify()  # notifications sent while disconnected are lost: check now
@@ -227,7 +232,7 @@ class PostgresNotifier(_Listener):
                 for _ in connection.notifies(timeout=POLL_SECONDS):
                     self._received()
                 if time.monotonic() - proved >= HEALTH_CHECK_SECONDS:
-                    _bounded_health_check(connection)
+                    _bounded(connection, "SELECT 1")
                     proved = time.monotonic()
 
 
@@ -306,16 +311,29 @@ class RedisNotifier(_Listener):
                 raise
 
 
-def _bounded_health_check(connection: Any) -> None:
-    """``SELECT 1`` on a listening psycopg connection, given
-    :data:`SOCKET_TIMEOUT_SECONDS`: past that, its socket is shut down, so
-    the query raises instead of waiting on a dead peer for ever."""
-    timer = threading.Timer(SOCKET_TIMEOUT_SECONDS, _shut_down, args=(connection.pgconn.socket,))
+def _bounded(connection: Any, query: Any) -> None:
+    """``connection.execute(query)`` (psycopg) given :data:`SOCKET_TIMEOUT_SECONDS`:
+    past that, the connection's socket is shut down, so the query raises
+    instead of waiting on a dead or stalled peer for ever (the kernel of a
+    stalled peer still acknowledges, so neither keepalives nor a TCP user
+    timeout end it).  Once the query returned, the timer can no longer act."""
+    descriptor = connection.pgconn.socket
+    guard = threading.Lock()
+    finished = False
+
+    def expire() -> None:
+        with guard:
+            if not finished:  # the socket is still this connection's
+                _shut_down(descriptor)
+
+    timer = threading.Timer(SOCKET_TIMEOUT_SECONDS, expire)
     timer.daemon = True
     timer.start()
     try:
-        connection.execute("SELECT 1")
+        connection.execute(query)
     finally:
+        with guard:
+            finished = True
         timer.cancel()
 
 

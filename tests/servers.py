@@ -117,8 +117,10 @@ class FreezingProxy:
     closing anything: what a half-open connection looks like to a client
     (a firewall dropped its state, the server's host vanished)."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, freeze_on: bytes | None = None) -> None:
         self.upstream = port
+        #: Freeze, holding the data back, when the client sends these bytes.
+        self.freeze_on = freeze_on
         self.frozen = threading.Event()
         self._stop = threading.Event()
         self._server = socket.create_server(("127.0.0.1", 0))
@@ -152,6 +154,10 @@ class FreezingProxy:
                     continue
                 if not data:
                     break
+                if self.freeze_on is not None and self.freeze_on in data:
+                    self.frozen.set()
+                    while self.frozen.is_set() and not self._stop.is_set():
+                        time.sleep(0.05)  # the bytes wait here until thawed
                 target.sendall(data)
         for end in (source, target):
             with contextlib.suppress(OSError):

@@ -12,6 +12,7 @@ import logging
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -393,7 +394,27 @@ def test_a_notifier_that_cannot_start_is_logged_and_requests_are_still_answered(
     with caplog.at_level(logging.ERROR, logger="cors_wsgi"):
         assert [acao(app, CUSTOMER) for _ in range(3)] == [CUSTOMER] * 3
     (message,) = [r.getMessage() for r in caplog.records]
-    assert "could not start its poller or notifier" in message
+    assert "could not start its notifier; the poll goes on" in message
+
+
+def test_a_poller_that_cannot_start_is_tried_again_and_then_refreshes(
+    refused_threads: dict[str, int], caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Mutation "mark the process started before the poller runs" fails here:
+    # one failed thread start would freeze the worker's snapshot for its life.
+    from cors_wsgi import _snapshot
+
+    monkeypatch.setattr(_snapshot, "RETRY_START_SECONDS", 0.2)
+    store = MemoryStore({CUSTOMER})
+    policy = CORSPolicy(allow_origin_store=store, store_refresh_seconds=0.5)
+    app = webtest.TestApp(CORSMiddleware(simple_app, policy=policy))
+    refused_threads["cors-wsgi-store"] = 1
+    with caplog.at_level(logging.ERROR, logger="cors_wsgi"):
+        assert acao(app, CUSTOMER) == CUSTOMER  # its poller could not start
+        store.set({OTHER})
+        wait_for(lambda: acao(app, OTHER) == OTHER, 3.0)  # a later request started it: it checked
+    (message,) = [r.getMessage() for r in caplog.records]
+    assert "could not start its poller; trying again in 0.2 s" in message
 
 
 def test_a_check_thread_that_cannot_start_is_logged_and_tried_again_at_the_next_deadline(
@@ -440,6 +461,64 @@ def test_a_listener_thread_that_cannot_start_raises_and_starts_at_the_next_call(
     notifier.start(lambda: None)
     wait_for(lambda: subscribers(redis, "cors_no_thread") == 1, 5.0)
     notifier.close()
+
+
+def test_a_closed_notifier_starts_no_listener_again(redis: Redis) -> None:
+    from cors_wsgi.notify import RedisNotifier
+
+    class Callback:
+        def __call__(self) -> None: ...
+
+    notifier = RedisNotifier(redis.url, "cors_closed")
+    notifier.close()
+    before = threads("cors-wsgi-notify")
+    callbacks = [Callback() for _ in range(100)]
+    for callback in callbacks:
+        notifier.start(callback)
+    assert threads("cors-wsgi-notify") - before == set()
+    assert subscribers(redis, "cors_closed") == 0
+    kept = weakref.ref(callbacks[0])
+    del callbacks, callback
+    gc.collect()
+    assert kept() is None  # a closed notifier holds on to nothing
+
+
+def test_a_postgres_listen_that_is_never_answered_is_bounded_and_tried_again(
+    postgres: Postgres, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Mutation "LISTEN without the timer" fails here: a server that stalls
+    # right after the connection would hold the listener for ever, silently.
+    from cors_wsgi import notify
+
+    monkeypatch.setattr(notify, "SOCKET_TIMEOUT_SECONDS", 1)
+    proxy = FreezingProxy(postgres.port, freeze_on=b"LISTEN")
+    url = postgres.url.replace(f":{postgres.port}/", f":{proxy.port}/")
+    notifier = notify.PostgresNotifier(url, "cors_stalled_listen")
+    checks: list[int] = []
+    try:
+        with caplog.at_level(logging.WARNING, logger="cors_wsgi"):
+            notifier.start(lambda: checks.append(1))
+            wait_for(lambda: proxy.frozen.is_set(), 10.0)  # the LISTEN is held back
+            wait_for(lambda: any("reconnecting" in r.getMessage() for r in caplog.records), 10.0)
+            proxy.freeze_on = None
+            proxy.frozen.clear()
+            wait_for(lambda: listeners(postgres, "cors_stalled_listen") == 1, 15.0)
+    finally:
+        notifier.close()
+        proxy.close()
+
+
+def test_a_registry_that_refused_the_store_series_can_take_the_hook_once_fixed() -> None:
+    # Mutation "leave the counter registered when the collector fails" fails
+    # here: the retry would meet a duplicated cors_wsgi_decisions.
+    from prometheus_client import CollectorRegistry, Gauge
+
+    registry = CollectorRegistry()
+    taken = Gauge("cors_wsgi_store_stale", "someone else's", registry=registry)
+    with pytest.raises(ValueError, match="cors_wsgi_store_stale"):
+        metrics.prometheus(registry)
+    registry.unregister(taken)
+    assert callable(metrics.prometheus(registry))
 
 
 def test_a_callback_that_says_its_policy_is_gone_is_not_called_again(redis: Redis) -> None:
