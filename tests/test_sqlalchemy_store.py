@@ -67,8 +67,9 @@ def test_a_store_created_again_never_reuses_the_version_a_worker_holds(tmp_path:
     assert holder is not None
     assert holder.check()
     assert (policy.allows_origin(CUSTOMER), policy.allows_origin(OTHER)) == (False, True)
-    if isinstance(again, SQLAlchemyOriginStore):
-        again.close()
+    for used in (store, again):  # the check opened the first store's pool again
+        if isinstance(used, SQLAlchemyOriginStore):
+            used.close()
 
 
 def test_requiring_credentials_lists_the_stored_origins_a_credentialed_policy_refuses(tmp_path: Path) -> None:
