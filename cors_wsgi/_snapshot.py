@@ -79,7 +79,8 @@ def refresh_error_totals() -> dict[str, int]:
 def store_label(store: object) -> str:
     """``repr(store)`` as a metrics label: at most :data:`LABEL_LENGTH`
     characters (a longer one ends in ``...#`` and 8 hex digits of its
-    SHA-256, so two long ones never merge); ``<Type object>`` for a store
+    SHA-256, so two long ones merge only with a chance of 2**-32);
+    ``<Type object>`` for a store
     without a ``__repr__`` of its own (its memory address would make every
     instance a new label) or whose ``repr`` raises."""
     anonymous = f"<{type(store).__name__} object>"

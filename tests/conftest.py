@@ -126,6 +126,15 @@ def recording_app() -> RecordingApp:
 _ENGINE_ID = re.compile(r"\[(?:[^\]]*-)?(chromium|firefox|webkit)(?:-[^\]]*)?\]$")
 
 
+@pytest.fixture
+def quick_health_checks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Notifier health checks every 1 s, answers due within 1 s (30 s and 10 s in production)."""
+    from cors_wsgi import notify
+
+    monkeypatch.setattr(notify, "HEALTH_CHECK_SECONDS", 1)
+    monkeypatch.setattr(notify, "SOCKET_TIMEOUT_SECONDS", 1)
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """One line per browser engine with its counts, so CI output shows each engine's result."""
     counts: dict[str, Counter[str]] = {}

@@ -230,15 +230,14 @@ def test_a_failed_publish_logs_the_notifier_escaped(tmp_path: Path, caplog: pyte
     assert "Forging\\n[CRITICAL]" in message
 
 
+@pytest.mark.usefixtures("quick_health_checks")
 def test_a_half_open_connection_is_found_by_the_health_check_and_replaced(
-    redis: Redis, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+    redis: Redis, caplog: pytest.LogCaptureFixture
 ) -> None:
     # Mutation "no health check" fails here: a frozen connection never errs
     # by itself, so the listener would wait on it for ever, pushes lost.
     from cors_wsgi import notify
 
-    monkeypatch.setattr(notify, "HEALTH_CHECK_SECONDS", 1)
-    monkeypatch.setattr(notify, "SOCKET_TIMEOUT_SECONDS", 1)
     proxy = FreezingProxy(redis.port)
     notifier = notify.RedisNotifier(f"redis://127.0.0.1:{proxy.port}/0", "cors_half_open")
     checks: list[int] = []

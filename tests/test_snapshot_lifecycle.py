@@ -14,9 +14,12 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 import webtest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cors_wsgi import CORSMiddleware, CORSPolicy, metrics
 from tests.postgres import Postgres, postgres_server
@@ -152,24 +155,29 @@ def test_a_postgres_listener_ends_and_closes_its_connection_once_its_policies_ar
     print(f"postgres listener of a replaced policy gone in {took:.2f} s")
 
 
+def proxied_notifier(postgres: Postgres, proxy: FreezingProxy, channel: str) -> tuple[Any, list[int]]:
+    """A started PostgresNotifier that reaches ``postgres`` through ``proxy``,
+    and the list its callback appends to."""
+    from cors_wsgi.notify import PostgresNotifier
+
+    notifier = PostgresNotifier(postgres.url.replace(f":{postgres.port}/", f":{proxy.port}/"), channel)
+    checks: list[int] = []
+    notifier.start(lambda: checks.append(1))
+    return notifier, checks
+
+
+@pytest.mark.usefixtures("quick_health_checks")
 def test_a_postgres_listener_finds_a_half_open_connection_and_listens_again(
-    postgres: Postgres, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+    postgres: Postgres, caplog: pytest.LogCaptureFixture
 ) -> None:
     # Mutation "no bounded SELECT 1" fails here: a frozen connection never errs
     # by itself, so the listener would wait on it for ever, pushes lost.
     import psycopg
 
-    from cors_wsgi import notify
-
-    monkeypatch.setattr(notify, "HEALTH_CHECK_SECONDS", 1)
-    monkeypatch.setattr(notify, "SOCKET_TIMEOUT_SECONDS", 1)
     proxy = FreezingProxy(postgres.port)
-    url = postgres.url.replace(f":{postgres.port}/", f":{proxy.port}/")
-    notifier = notify.PostgresNotifier(url, "cors_half_open")
-    checks: list[int] = []
+    notifier, checks = proxied_notifier(postgres, proxy, "cors_half_open")
     try:
         with caplog.at_level(logging.WARNING, logger="cors_wsgi"):
-            notifier.start(lambda: checks.append(1))
             wait_for(lambda: listeners(postgres, "cors_half_open") == 1, 10.0)
             proxy.frozen.set()
             frozen = time.monotonic()
@@ -314,6 +322,26 @@ def test_store_labels_of_long_reprs_that_share_a_prefix_stay_distinct() -> None:
     assert len(labels) == 2
     assert all(len(label) == 200 and label.startswith("Named(xxx") for label in labels)
     assert labels <= set(metrics.store_samples()["cors_wsgi_store_snapshot_version"])
+
+
+class Spelled(MemoryStore):
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(min_size=150, max_size=400), st.text(min_size=1, max_size=40))
+def test_store_labels_are_bounded_and_two_reprs_never_share_one(prefix: str, tail: str) -> None:
+    from cors_wsgi._snapshot import LABEL_LENGTH, store_label
+
+    first, second = store_label(Spelled(prefix + tail)), store_label(Spelled(prefix + tail + "x"))
+    assert first != second
+    assert max(len(first), len(second)) <= LABEL_LENGTH
+    assert store_label(Spelled(prefix + tail)) == first  # one store, one label, every scrape
 
 
 def test_a_store_whose_repr_raises_is_still_scraped() -> None:
@@ -483,21 +511,16 @@ def test_a_closed_notifier_starts_no_listener_again(redis: Redis) -> None:
     assert kept() is None  # a closed notifier holds on to nothing
 
 
+@pytest.mark.usefixtures("quick_health_checks")
 def test_a_postgres_listen_that_is_never_answered_is_bounded_and_tried_again(
-    postgres: Postgres, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+    postgres: Postgres, caplog: pytest.LogCaptureFixture
 ) -> None:
     # Mutation "LISTEN without the timer" fails here: a server that stalls
     # right after the connection would hold the listener for ever, silently.
-    from cors_wsgi import notify
-
-    monkeypatch.setattr(notify, "SOCKET_TIMEOUT_SECONDS", 1)
     proxy = FreezingProxy(postgres.port, freeze_on=b"LISTEN")
-    url = postgres.url.replace(f":{postgres.port}/", f":{proxy.port}/")
-    notifier = notify.PostgresNotifier(url, "cors_stalled_listen")
-    checks: list[int] = []
+    notifier, _ = proxied_notifier(postgres, proxy, "cors_stalled_listen")
     try:
         with caplog.at_level(logging.WARNING, logger="cors_wsgi"):
-            notifier.start(lambda: checks.append(1))
             wait_for(lambda: proxy.frozen.is_set(), 10.0)  # the LISTEN is held back
             wait_for(lambda: any("reconnecting" in r.getMessage() for r in caplog.records), 10.0)
             proxy.freeze_on = None
